@@ -1,0 +1,50 @@
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+/**
+ * Health, readiness and Prometheus metrics over plain HTTP. Liveness (/healthz) only says the
+ * process answers; readiness (/readyz) asks the owner whether it should get new work (a
+ * draining or overloaded worker answers 503 so load balancers stop sending calls).
+ */
+export interface HealthSource {
+  ready(): { ready: boolean; reason?: string } | Promise<{ ready: boolean; reason?: string }>;
+  details?(): Record<string, unknown>;
+}
+
+export function startHttpServer(
+  port: number,
+  registry: Registry,
+  health: HealthSource,
+  host = '0.0.0.0',
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    void (async () => {
+      try {
+        if (path === '/healthz') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: 'ok', ...(health.details?.() ?? {}) }));
+        } else if (path === '/readyz') {
+          const r = await health.ready();
+          res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ready: r.ready, reason: r.reason }));
+        } else if (path === '/metrics') {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(await registry.metrics());
+        } else {
+          res.writeHead(404);
+          res.end('not found');
+        }
+      } catch (err) {
+        res.writeHead(500);
+        res.end((err as Error).message);
+      }
+    })();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`HTTP_PORT ${port} is already in use`) : err),
+    );
+    server.listen(port, host, () => resolve(server));
+  });
+}

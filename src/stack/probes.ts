@@ -1,0 +1,72 @@
+import { createSocket } from 'node:dgram';
+import { createConnection, createServer } from 'node:net';
+
+/** Small readiness probes: each answers "is it up?" without throwing. */
+
+export function tcpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+export function udpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    sock.once('error', () => resolve(false));
+    sock.bind(port, host, () => sock.close(() => resolve(true)));
+  });
+}
+
+export function tcpAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ port, host });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+export async function httpOk(url: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends PING over a raw socket so the probe needs no Redis client. */
+export function redisAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ port, host });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.once('data', (d) => done(d.toString().startsWith('+PONG')));
+    sock.once('error', () => done(false));
+  });
+}
+
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  isStillRunning?: () => boolean,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    if (isStillRunning && !isStillRunning()) throw new Error(`${what} exited during start-up`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s`);
+}

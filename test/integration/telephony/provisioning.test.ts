@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/config.js';
+import { setupSip, sipClient, sipStatus } from '../../../src/telephony/provisioning.js';
+
+// A separate agent name keeps this test's trunks apart from the ones the e2e tests use.
+const agentName = `prov-test-${process.pid}`;
+const base = {
+  AGENT_NAME: agentName,
+  SIP_INBOUND_NUMBERS: '+15550199',
+  SIP_OUTBOUND_ADDRESS: '127.0.0.1:5999',
+};
+
+async function cleanup() {
+  const cfg = loadConfig(base);
+  const c = sipClient(cfg);
+  const s = await sipStatus(cfg, c);
+  for (const r of s.dispatch.filter((r) => r.name.startsWith(agentName)))
+    await c.deleteSipDispatchRule(r.sipDispatchRuleId);
+  for (const t of [...s.inbound, ...s.outbound].filter((t) => t.name.startsWith(agentName)))
+    await c.deleteSipTrunk(t.sipTrunkId);
+}
+
+describe('voice-agent sip setup (real LiveKit server)', () => {
+  it('creates trunks and a dispatch rule once, then changes nothing, then updates in place', async () => {
+    await cleanup();
+    try {
+      const first = await setupSip(loadConfig(base));
+      expect([first.inbound.outcome, first.outbound.outcome, first.dispatch.outcome]).toEqual([
+        'created',
+        'created',
+        'created',
+      ]);
+
+      const again = await setupSip(loadConfig(base));
+      expect([again.inbound.outcome, again.outbound.outcome, again.dispatch.outcome]).toEqual([
+        'unchanged',
+        'unchanged',
+        'unchanged',
+      ]);
+      expect(again.inbound.id).toBe(first.inbound.id);
+
+      const changed = await setupSip(
+        loadConfig({ ...base, SIP_INBOUND_NUMBERS: '+15550199,+15550198', SIP_ROOM_PREFIX: 'tel-' }),
+      );
+      expect(changed.inbound).toEqual({ id: first.inbound.id, outcome: 'updated' });
+      expect(changed.dispatch.outcome).toBe('updated');
+
+      const status = await sipStatus(loadConfig(base));
+      const trunk = status.inbound.find((t) => t.sipTrunkId === first.inbound.id);
+      expect(trunk?.numbers.sort()).toEqual(['+15550198', '+15550199']);
+      const rule = status.dispatch.find((r) => r.name === `${agentName}-dispatch`);
+      expect(rule?.roomConfig?.agents[0]?.agentName).toBe(agentName);
+      expect(rule?.rule?.rule.case).toBe('dispatchRuleIndividual');
+      expect(status.dispatch.filter((r) => r.name === `${agentName}-dispatch`)).toHaveLength(1);
+    } finally {
+      await cleanup();
+    }
+  });
+});
