@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { createPool } from '../persistence/db.js';
+import { runRetention } from '../persistence/retention.js';
+
+/** `voice-agent retention run`: the persister's daily job, on demand. */
+export function registerRetention(program: Command): void {
+  const retention = program.command('retention').description('Archive and purge old call records');
+
+  retention
+    .command('run')
+    .description('Archive conversations older than RETENTION_DAYS and purge expired data now')
+    .action(async () => {
+      const cfg = loadConfig();
+      const pool = createPool(cfg.DATABASE_URL, { max: 2 });
+      try {
+        const report = await runRetention(pool, {
+          retentionDays: cfg.RETENTION_DAYS,
+          metricsRetentionDays: cfg.METRICS_RETENTION_DAYS,
+          archiveRetentionDays: cfg.ARCHIVE_RETENTION_DAYS,
+        });
+        console.log(JSON.stringify(report));
+      } finally {
+        await pool.end();
+      }
+    });
+}

@@ -1,0 +1,100 @@
+import type pg from 'pg';
+import { quoteIdent, withTransaction } from './db.js';
+
+/**
+ * Data retention (seed 001: keep three months live, archive older; seed 003: purge metrics
+ * after 30 days, drop personal data that is no longer needed):
+ * - conversations older than retentionDays move to conversations_archive together with their
+ *   turns, transitions, slots, feedback, errors and lifecycle events (as JSON in `details`),
+ *   without the encrypted caller number;
+ * - system_metrics older than metricsRetentionDays are dropped, future partitions created;
+ * - archived conversations older than archiveRetentionDays and error logs older than
+ *   retentionDays are deleted.
+ */
+
+export interface RetentionPolicy {
+  retentionDays: number;
+  metricsRetentionDays: number;
+  archiveRetentionDays: number;
+  /** Conversations archived per transaction (keeps locks and WAL bursts small). */
+  batchSize?: number;
+}
+
+export interface RetentionReport {
+  archived: number;
+  archivePurged: number;
+  errorLogsPurged: number;
+  metricPartitionsDropped: number;
+  metricPartitionsCreated: number;
+}
+
+const DAY_MS = 86_400_000;
+
+async function archiveStatement(pool: pg.Pool): Promise<string> {
+  // Column list read from the live table, so a later migration that adds a column to both
+  // tables needs no change here (and one that forgets the archive fails loudly).
+  const { rows } = await pool.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name = 'conversations' ORDER BY ordinal_position`,
+  );
+  const cols = rows.map((r) => r.column_name);
+  const select = cols.map((c) => (c === 'caller_number_encrypted' ? 'NULL' : `c.${quoteIdent(c)}`));
+  const children = (table: string, order: string) =>
+    `(SELECT COALESCE(jsonb_agg(to_jsonb(t) ORDER BY ${order}), '[]'::jsonb) FROM ${table} t WHERE t.conversation_id = c.id)`;
+  return `
+    WITH doomed AS (
+      SELECT id FROM conversations WHERE started_at < $1 ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    ), archived AS (
+      INSERT INTO conversations_archive (${cols.map(quoteIdent).join(', ')}, archived_at, details)
+      SELECT ${select.join(', ')}, NOW(), jsonb_build_object(
+        'turns', ${children('conversation_turns', 't.turn_number, t.created_at')},
+        'transitions', ${children('state_transitions', 't.transition_time')},
+        'slots', ${children('extracted_slots', 't.created_at')},
+        'feedback', ${children('user_feedback', 't.created_at')},
+        'errors', ${children('error_logs', 't.created_at')},
+        'call_events', ${children('call_events', 't.occurred_at')})
+      FROM conversations c JOIN doomed d ON d.id = c.id
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    )
+    DELETE FROM conversations WHERE id IN (SELECT id FROM archived)`;
+}
+
+export async function runRetention(
+  pool: pg.Pool,
+  policy: RetentionPolicy,
+  now: Date = new Date(),
+): Promise<RetentionReport> {
+  const cutoff = new Date(now.getTime() - policy.retentionDays * DAY_MS);
+  const batchSize = policy.batchSize ?? 500;
+  const report: RetentionReport = {
+    archived: 0,
+    archivePurged: 0,
+    errorLogsPurged: 0,
+    metricPartitionsDropped: 0,
+    metricPartitionsCreated: 0,
+  };
+
+  const archive = await archiveStatement(pool);
+  for (;;) {
+    // Deleting a conversation cascades to its children, which were copied just before in
+    // the same statement; a conflict (already archived) deletes nothing.
+    const moved = await withTransaction(pool, (c) => c.query(archive, [cutoff, batchSize]));
+    report.archived += moved.rowCount ?? 0;
+    if ((moved.rowCount ?? 0) < batchSize) break;
+  }
+
+  const archiveCutoff = new Date(now.getTime() - policy.archiveRetentionDays * DAY_MS);
+  const purged = await pool.query('DELETE FROM conversations_archive WHERE started_at < $1', [archiveCutoff]);
+  report.archivePurged = purged.rowCount ?? 0;
+
+  const errors = await pool.query('DELETE FROM error_logs WHERE created_at < $1', [cutoff]);
+  report.errorLogsPurged = errors.rowCount ?? 0;
+
+  const metricsCutoff = new Date(now.getTime() - policy.metricsRetentionDays * DAY_MS);
+  const dropped = await pool.query<{ n: number }>('SELECT purge_system_metrics($1) AS n', [metricsCutoff]);
+  report.metricPartitionsDropped = Number(dropped.rows[0]?.n ?? 0);
+  const created = await pool.query<{ n: number }>('SELECT ensure_metric_partitions(3) AS n');
+  report.metricPartitionsCreated = Number(created.rows[0]?.n ?? 0);
+  return report;
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maintenanceQueueName } from '../../../src/events/batch.js';
+import { makeEvent } from '../../../src/events/index.js';
+import { Persister } from '../../../src/persistence/persister.js';
+import { runRetention } from '../../../src/persistence/retention.js';
+import {
+  countRows,
+  createTestDatabase,
+  obliterateQueues,
+  pii,
+  REDIS_URL,
+  randomName,
+  sampleCall,
+  type TestDatabase,
+} from './helpers.js';
+
+const DAY = 86_400_000;
+const policy = { retentionDays: 90, metricsRetentionDays: 30, archiveRetentionDays: 365 };
+
+describe('retention', () => {
+  let db: TestDatabase;
+  let persister: Persister;
+  const queueName = randomName('test-retention');
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    persister = new Persister({ databaseUrl: db.url, redisUrl: REDIS_URL, queueName, pii });
+  });
+
+  afterAll(async () => {
+    await persister?.close();
+    await obliterateQueues(queueName);
+    await db?.drop();
+  });
+
+  it('archives old conversations with their children and keeps recent ones', async () => {
+    const oldCall = randomUUID();
+    const newCall = randomUUID();
+    const oldEvents = sampleCall(oldCall, Date.now() - 100 * DAY);
+    await persister.processBatch({ events: [...oldEvents, ...sampleCall(newCall)] });
+    const appointmentId = oldEvents.find((e) => e.type === 'appointment')!.payload.appointment_id;
+
+    const report = await runRetention(db.pool, policy);
+    expect(report.archived).toBe(1);
+
+    const live = await countRows(db.pool, [oldCall]);
+    expect(live).toMatchObject({ conversations: 0, conversation_turns: 0, call_events: 0, user_feedback: 0 });
+    expect((await countRows(db.pool, [newCall])).conversations).toBe(1);
+
+    const archived = (await db.pool.query('SELECT * FROM conversations_archive WHERE id = $1', [oldCall]))
+      .rows[0];
+    expect(archived.session_id).toBe(`sess-${oldCall}`);
+    expect(archived.caller_number_encrypted).toBeNull(); // PII not carried into the archive
+    expect(archived.caller_number_hash).not.toBeNull(); // but still findable by number
+    expect(archived.details.turns).toHaveLength(1);
+    expect(archived.details.transitions).toHaveLength(1);
+    expect(archived.details.slots).toHaveLength(1);
+    expect(archived.details.call_events).toHaveLength(1);
+    expect(archived.details.feedback).toHaveLength(1);
+
+    // The booking outlives the call record; the old error log is purged.
+    const appt = (
+      await db.pool.query('SELECT conversation_id FROM appointments WHERE id = $1', [appointmentId])
+    ).rows;
+    expect(appt).toEqual([{ conversation_id: null }]);
+    expect(report.errorLogsPurged).toBe(1);
+
+    // Metrics older than 30 days are gone, recent ones stay.
+    const m = await db.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM system_metrics WHERE conversation_id = ANY($1::uuid[])',
+      [[oldCall, newCall]],
+    );
+    expect(Number(m.rows[0]?.n)).toBe(1);
+
+    // Idempotent: nothing more to do.
+    expect((await runRetention(db.pool, policy)).archived).toBe(0);
+  });
+
+  it('purges archived conversations past the archive period', async () => {
+    const ancient = randomUUID();
+    await persister.processBatch({ events: sampleCall(ancient, Date.now() - 400 * DAY) });
+    const report = await runRetention(db.pool, policy);
+    expect(report.archived).toBe(1);
+    expect(report.archivePurged).toBe(1);
+    const left = await db.pool.query('SELECT 1 FROM conversations_archive WHERE id = $1', [ancient]);
+    expect(left.rowCount).toBe(0);
+  });
+
+  it('keeps metrics outside every partition and moves them when their month is created', async () => {
+    const callId = randomUUID();
+    const far = new Date(Date.now() + 700 * DAY).toISOString();
+    await persister.processBatch({
+      events: [makeEvent('metric', callId, { name: 'skewed', value: 1, time: far })],
+    });
+    const where = await db.pool.query<{ part: string }>(
+      "SELECT tableoid::regclass::text AS part FROM system_metrics WHERE metric_name = 'skewed'",
+    );
+    expect(where.rows[0]?.part).toBe('system_metrics_default');
+    const created = await db.pool.query<{ n: number }>('SELECT ensure_metric_partitions(30) AS n');
+    expect(created.rows[0]?.n).toBeGreaterThan(20);
+    const moved = await db.pool.query<{ part: string }>(
+      "SELECT tableoid::regclass::text AS part FROM system_metrics WHERE metric_name = 'skewed'",
+    );
+    const month = far.slice(0, 7).replace('-', 'm');
+    expect(moved.rows).toEqual([{ part: `system_metrics_y${month}` }]);
+    // Calling it again creates nothing.
+    expect((await db.pool.query('SELECT ensure_metric_partitions(30) AS n')).rows[0].n).toBe(0);
+  });
+
+  it('runs as a daily job scheduled by the persister', async () => {
+    const name = randomName('test-maint');
+    const scheduled = new Persister({
+      databaseUrl: db.url,
+      redisUrl: REDIS_URL,
+      queueName: name,
+      pii,
+      retention: policy,
+    });
+    try {
+      await scheduled.start();
+      const queue = new Queue(maintenanceQueueName(name), { connection: { url: REDIS_URL } });
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers.map((s) => [s.key, s.pattern])).toEqual([['retention-daily', '17 3 * * *']]);
+      // Run one now, as the scheduler would at 03:17 UTC.
+      const old = randomUUID();
+      await scheduled.processBatch({ events: sampleCall(old, Date.now() - 200 * DAY) });
+      const events = new QueueEvents(maintenanceQueueName(name), { connection: { url: REDIS_URL } });
+      await events.waitUntilReady();
+      const job = await queue.add('retention', {});
+      const report = await job.waitUntilFinished(events, 30_000);
+      expect(report.archived).toBeGreaterThanOrEqual(1);
+      await events.close();
+      await queue.close();
+    } finally {
+      await scheduled.close();
+      await obliterateQueues(name);
+    }
+  });
+});
