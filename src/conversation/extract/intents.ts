@@ -1,0 +1,47 @@
+import type { Utterance } from './normalize.js';
+
+/**
+ * Yes/no and the intents every state understands. Negations are matched first and removed, so
+ * "that's not right" is a no even though it contains "right".
+ */
+
+const NEGATIVE =
+  /\b(no|nope|nah|negative|incorrect|wrong|isn't|(?:that's |that is |it's |it is )?not(?: (?:really|quite|right|correct|that|it|okay|ok|good|fine))?)\b/g;
+const UNSURE = /\b(not sure|don't know|do not know|no idea|maybe|perhaps)\b/;
+const POSITIVE =
+  /\b(yes|yeah|yea|yep|yup|ya|sure|correct|right|exactly|absolutely|definitely|affirmative|ok|okay|perfect|great|fine|good|sounds good|that's it|that works|works for me|go ahead|please do|uh huh|mhm|of course|confirm|confirmed|book it|do it|i do|yes please)\b/;
+
+export function yesNo(u: Utterance): { value: boolean; confidence: number } | null {
+  const text = u.text.replace(UNSURE, ' ');
+  if (!text.trim()) return null;
+  const negative = text.match(NEGATIVE);
+  const rest = text.replace(NEGATIVE, ' ');
+  const positive = POSITIVE.test(rest);
+  if (negative && !positive) return { value: false, confidence: text.split(' ').length <= 3 ? 0.95 : 0.85 };
+  if (positive && !negative) return { value: true, confidence: text.split(' ').length <= 3 ? 0.95 : 0.85 };
+  return null;
+}
+
+export type Intent = 'human' | 'cancel' | 'repeat';
+export const INTENTS: readonly Intent[] = ['human', 'cancel', 'repeat'];
+
+const HUMAN_ALWAYS =
+  /\b(operator|representative|receptionist|human|real person|live person|front desk|customer service)\b/;
+// "talk to someone", "put me through to a person"; not "get in to see the doctor" (a booking).
+const HUMAN_WITH_VERB =
+  /\b(speak|talk|connect|transfer|put me through)\b.*\b(agent|person|someone|somebody|staff|manager|people|team|office)\b/;
+const HUMAN_ALONE = /^(?:an? )?agent(?: please)?$/;
+const CANCEL =
+  /\b(never ?mind|forget (?:it|about it|that)|stop|quit|cancel (?:that|this|it|everything|the booking)|don't want (?:it|to book|an appointment|anything)|hang up|goodbye|bye)\b|^cancel$/;
+const REPEAT =
+  /\b(repeat|say (?:that|it) again|come again|pardon|what did you say|didn't (?:catch|hear|get) (?:that|it|you)|one more time|say again)\b|^(?:sorry |pardon |excuse me )?(?:what|huh|sorry|excuse me|what was that)$/;
+
+/** Intents found in the utterance, most urgent first. */
+export function detectIntents(u: Utterance): Intent[] {
+  const t = u.text;
+  const out: Intent[] = [];
+  if (HUMAN_ALWAYS.test(t) || HUMAN_WITH_VERB.test(t) || HUMAN_ALONE.test(t)) out.push('human');
+  if (CANCEL.test(t)) out.push('cancel');
+  if (REPEAT.test(t)) out.push('repeat');
+  return out;
+}

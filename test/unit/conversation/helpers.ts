@@ -1,0 +1,85 @@
+import { createAppointmentBookingFlow } from '../../../agents/index.js';
+import {
+  ConversationEngine,
+  type EngineOptions,
+  type EngineReply,
+  FakeBookingStore,
+  type Flow,
+  RecordingObserver,
+} from '../../../src/conversation/index.js';
+
+/** Wednesday 5 March 2025, 10:00 in New York (the clinic's zone). */
+export const NOW = new Date('2025-03-05T15:00:00Z');
+export const TZ = 'America/New_York';
+
+/** Deterministic [0, 1) source (mulberry32). */
+export function seededRandom(seed = 42): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Harness {
+  engine: ConversationEngine;
+  store: FakeBookingStore;
+  rec: RecordingObserver;
+  flow: Flow;
+  replies: EngineReply[];
+  /** Feeds caller steps in order; returns the last reply. */
+  say(...steps: Step[]): Promise<EngineReply>;
+}
+
+export type Step = string | { dtmf: string } | { timeout: true };
+
+export async function bookingCall(
+  options: {
+    store?: FakeBookingStore;
+    now?: Date;
+    engine?: Partial<EngineOptions>;
+    transferOnFallback?: boolean;
+  } = {},
+): Promise<Harness> {
+  const store = options.store ?? new FakeBookingStore();
+  const rec = new RecordingObserver();
+  const flow = createAppointmentBookingFlow({
+    store,
+    transferOnFallback: options.transferOnFallback ?? false,
+  });
+  const now = options.now ?? NOW;
+  const engine = new ConversationEngine(flow, {
+    now: () => now,
+    timeZone: TZ,
+    random: seededRandom(7),
+    observer: rec,
+    callId: '11111111-1111-4111-8111-111111111111',
+    ...options.engine,
+  });
+  const replies: EngineReply[] = [await engine.start()];
+  const h: Harness = {
+    engine,
+    store,
+    rec,
+    flow,
+    replies,
+    async say(...steps) {
+      for (const s of steps) {
+        const r =
+          typeof s === 'string'
+            ? await engine.handleUserText(s)
+            : 'dtmf' in s
+              ? await engine.handleDtmf(s.dtmf)
+              : await engine.handleTimeout();
+        replies.push(r);
+      }
+      return replies[replies.length - 1]!;
+    },
+  };
+  return h;
+}
+
+export const lastText = (h: Harness) => h.replies[h.replies.length - 1]?.text ?? '';
