@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // Integration and e2e suites share one Postgres, Redis and LiveKit server; running files
     // one at a time keeps them from fighting over queues and ports on a 2-core machine.
     fileParallelism: false,

@@ -76,11 +76,21 @@ export const envSchema = z.object({
   METRICS_RETENTION_DAYS: positiveInt.default(30),
   /** conversations_archive rows older than this are deleted for good. */
   ARCHIVE_RETENTION_DAYS: positiveInt.default(365),
+  /** An ACTIVE call without a heartbeat for this long is marked INTERRUPTED (worker died). */
+  REAPER_STALE_SECONDS: positiveInt.default(30),
+  /** How often each persister looks for such calls. */
+  REAPER_INTERVAL_SECONDS: positiveInt.default(10),
 
   BUSINESS_TIMEZONE: z.string().default('UTC'),
   MAX_CONCURRENT_CALLS: positiveInt.default(40),
   MAX_CALL_SECONDS: positiveInt.default(900),
   HTTP_PORT: port.default(8081),
+  /** Above this load (max of CPU and active calls / MAX_CONCURRENT_CALLS) LiveKit sends no new calls. */
+  WORKER_LOAD_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.9),
+  /** Job processes kept warm (silero loaded) so a call does not wait for a process start. */
+  WORKER_IDLE_PROCESSES: z.coerce.number().int().min(0).max(64).default(2),
+  /** On SIGTERM, active calls may run this long before they are ended politely. */
+  DRAIN_TIMEOUT_SECONDS: positiveInt.default(120),
 
   SIP_PORT: port.default(5060),
   SIP_RTP_PORT_START: port.default(10000),

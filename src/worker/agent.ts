@@ -1,0 +1,18 @@
+import { defineAgent, type JobContext, type JobProcess, type VAD } from '@livekit/agents';
+import { loadSileroVad } from '../pipeline/vad.js';
+import { runCallJob } from './call-job.js';
+
+/**
+ * The agent module the framework loads in each job process (ServerOptions.agent points at the
+ * compiled file). prewarm runs once per process before it takes a job, so the silero model is
+ * loaded while the process idles, not while a caller waits.
+ */
+export default defineAgent({
+  prewarm: async (proc: JobProcess) => {
+    proc.userData.vad = await loadSileroVad();
+  },
+  entry: async (ctx: JobContext) => {
+    const vad = (ctx.proc.userData.vad as VAD | undefined) ?? (await loadSileroVad());
+    await runCallJob(ctx, vad);
+  },
+});

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { AutoSubscribe, type JobContext, type VAD } from '@livekit/agents';
+import { type RemoteParticipant, RoomEvent } from '@livekit/rtc-node';
+import { RoomServiceClient, SipClient } from 'livekit-server-sdk';
+import pg from 'pg';
+import { createEngineForFlow, isFlowName } from '../../agents/index.js';
+import { type Config, loadConfig } from '../config/config.js';
+import { PgBookingStore } from '../conversation/booking/pg-store.js';
+import { toConversationPort } from '../conversation/port.js';
+import { eventsObserver } from '../conversation/recording.js';
+import { EventProducer } from '../events/producer.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { registry } from '../observability/metrics.js';
+import { type PipelineCall, startPipelineCall } from '../pipeline/call.js';
+import type { PipelineErrorRecord } from '../pipeline/errors.js';
+import { selectProviders } from '../providers/select.js';
+import { httpUrl, runActions } from './call-actions.js';
+import { CallLifecycle, type CallOutcome } from './call-lifecycle.js';
+import { type JobMetadata, parseJobMetadata } from './job-metadata.js';
+import { type CallerIdentity, callerIdentity, loggableCaller } from './sip-identity.js';
+
+/** How long a job waits for its caller to join before it gives up. */
+const CALLER_WAIT_MS = 30_000;
+/** The warning before the maximum call duration. */
+const WARNING_BEFORE_END_MS = 30_000;
+export const MAX_DURATION_WARNING =
+  'We are almost out of time for this call. I will need to hang up in about thirty seconds.';
+export const MAX_DURATION_GOODBYE = "I'm sorry, we have reached the time limit for this call. Goodbye.";
+export const SHUTDOWN_GOODBYE =
+  "I'm sorry, I have to end this call now because the service is restarting. Please call back. Goodbye.";
+
+/**
+ * One call, from dispatch to the last event: join the room, dial out if asked, wait for the
+ * caller, record who it is, run the flow through the pipeline, carry out the flow's actions,
+ * and finalize exactly once however it ends (flow, caller hang-up, maximum duration, worker
+ * shutdown, failure). Runs in the job's own process (the framework's process executor).
+ */
+export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
+  const cfg = loadConfig();
+  const callId = randomUUID();
+  const roomName = ctx.job.room?.name ?? '';
+  const log = createLogger({ name: 'call', level: cfg.LOG_LEVEL }).child({ call_id: callId, room: roomName });
+  const producer = EventProducer.fromConfig(cfg, log);
+  const lifecycle = new CallLifecycle(producer, callId);
+  const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 2 });
+  pool.on('error', (err) => log.warn({ err: err.message }, 'booking database connection error'));
+  const cleanup: (() => Promise<unknown> | unknown)[] = [() => pool.end(), () => producer.close()];
+  let pipeline: PipelineCall | undefined;
+  let caller: CallerIdentity | undefined;
+  let finishing: Promise<void> | undefined;
+
+  const reportError = (
+    error_type: string,
+    message: string,
+    severity: PipelineErrorRecord['severity'] = 'high',
+  ) => {
+    const record: PipelineErrorRecord = { error_type, message, severity, recoverable: false, at: Date.now() };
+    if (pipeline) pipeline.report(record);
+    else log.error({ error_type, err: message }, 'call error');
+  };
+
+  /** Ends the call once: outcome recorded, pipeline closed, events flushed, room closed. */
+  const finish = (outcome: Omit<CallOutcome, 'finalState'>, opts: { closeRoom?: boolean } = {}) => {
+    finishing ??= (async () => {
+      const finalState = pipeline?.controller ? portState() : undefined;
+      lifecycle.end({ ...outcome, ...(finalState ? { finalState } : {}) });
+      log.info({ status: outcome.status, reason: outcome.reason, final_state: finalState }, 'call ended');
+      await pipeline?.end().catch((err) => log.warn({ err: String(err) }, 'pipeline end failed'));
+      for (const fn of cleanup.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
+      if (opts.closeRoom ?? true) {
+        // Deleting the room hangs up a SIP caller (livekit-sip sends BYE) and frees the room.
+        const rooms = new RoomServiceClient(
+          httpUrl(cfg.LIVEKIT_URL),
+          cfg.LIVEKIT_API_KEY,
+          cfg.LIVEKIT_API_SECRET,
+        );
+        await rooms.deleteRoom(roomName).catch(() => undefined);
+      }
+      ctx.shutdown(outcome.reason);
+    })();
+    return finishing;
+  };
+  let portState: () => string | undefined = () => undefined;
+
+  // Worker shutdown (drain timeout, SIGTERM past the drain): end politely, keep every event.
+  ctx.addShutdownCallback(async () => {
+    if (!lifecycle.ended && pipeline) {
+      await say(pipeline, SHUTDOWN_GOODBYE, 8000).catch(() => undefined);
+    }
+    await finish({ status: 'INTERRUPTED', reason: 'worker_shutdown' }, { closeRoom: true });
+  });
+
+  try {
+    const meta = parseJobMetadata(ctx.job.metadata);
+    const flow = meta.flow ?? cfg.FLOW;
+    if (!isFlowName(flow)) throw new Error(`unknown flow "${flow}"`);
+    lifecycle.step('initiated', 'system', { flow, direction: meta.dial ? 'outbound' : 'inbound' });
+
+    await ctx.connect(undefined, AutoSubscribe.AUDIO_ONLY);
+    lifecycle.step('connecting', 'system');
+    const participant = meta.dial
+      ? await dialOut(ctx, cfg, meta, roomName, lifecycle)
+      : await waitForCaller(ctx);
+    caller = callerIdentity(participant);
+    log.info({ caller: loggableCaller(caller), flow }, 'caller joined');
+    lifecycle.step('answered', 'telephony');
+    lifecycle.started({
+      room_name: roomName,
+      session_id: caller.sipCallId ?? callId,
+      flow,
+      worker_id: ctx.workerId,
+      direction: meta.dial ? 'outbound' : 'inbound',
+      ...(caller.kind === 'sip'
+        ? {
+            sip: {
+              ...(caller.sipCallId ? { call_id: caller.sipCallId } : {}),
+              ...(caller.callerNumber ? { caller_number: caller.callerNumber } : {}),
+              ...(caller.trunkNumber ? { trunk_number: caller.trunkNumber } : {}),
+            },
+          }
+        : {}),
+      metadata: { job_id: ctx.job.id, caller_kind: caller.kind },
+    });
+
+    const engine = createEngineForFlow(
+      flow,
+      { store: new PgBookingStore(pool), timeZone: cfg.BUSINESS_TIMEZONE },
+      {
+        callId,
+        ...(caller.callerNumber ? { callerNumber: caller.callerNumber } : {}),
+        ...(meta.now ? { now: fixedClock(meta.now) } : {}),
+        observer: eventsObserver({ sink: producer, callId }),
+      },
+    );
+    const port = toConversationPort(engine);
+    portState = () => port.state;
+    const providers = await selectProviders(
+      { ...cfg, FLOW: flow },
+      {
+        vad,
+        onError: (e) => pipeline?.report(e),
+      },
+    );
+    cleanup.push(() => providers.close());
+
+    const activeCaller = caller;
+    pipeline = await startPipelineCall({
+      callId,
+      port,
+      stt: providers.stt,
+      tts: providers.tts,
+      vad,
+      sink: producer,
+      registry,
+      labels: { provider: providers.kind, flow },
+      room: ctx.room,
+      roomInput: { participantIdentity: participant.identity, closeOnDisconnect: false },
+      onError: (e) => log.warn({ error_type: e.error_type, err: e.message }, 'call error'),
+      onActions: (actions) =>
+        runActions(actions, {
+          cfg,
+          room: ctx.room,
+          caller: activeCaller,
+          lifecycle,
+          say: (text) => (pipeline ? say(pipeline, text, 15_000) : Promise.resolve()),
+          finish: (o) => finish(o),
+          report: (t, m) => reportError(t, m),
+        }),
+    });
+    lifecycle.step('in_progress', 'ai');
+
+    ctx.room.on(RoomEvent.DtmfReceived, (_code: number, digit: string) =>
+      lifecycle.step('dtmf_received', 'customer', { digit }),
+    );
+    ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
+      if (p.identity !== participant.identity) return;
+      lifecycle.step('hangup', 'customer');
+      const terminal = port.isTerminal;
+      void finish(
+        {
+          status: terminal ? 'COMPLETED' : 'INTERRUPTED',
+          reason: terminal ? 'flow_complete' : 'caller_hangup',
+        },
+        { closeRoom: true },
+      );
+    });
+    armMaxDuration(cfg, pipeline, lifecycle, finish, cleanup);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    reportError('call_setup_failed', message, 'critical');
+    await finish({ status: 'FAILED', reason: message.slice(0, 200) });
+  }
+}
+
+async function waitForCaller(ctx: JobContext, identity?: string): Promise<RemoteParticipant> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no caller joined the room')), CALLER_WAIT_MS);
+  });
+  try {
+    return await Promise.race([ctx.waitForParticipant(identity), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Outbound: livekit-sip dials the number; resolves with the answered SIP participant. */
+async function dialOut(
+  ctx: JobContext,
+  cfg: Config,
+  meta: JobMetadata,
+  roomName: string,
+  lifecycle: CallLifecycle,
+): Promise<RemoteParticipant> {
+  const dial = meta.dial!;
+  const trunkId = dial.trunk_id ?? (await findOutboundTrunk(cfg));
+  const sip = new SipClient(httpUrl(cfg.LIVEKIT_URL), cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
+  const identity = `sip-out-${lifecycle.callId.slice(0, 8)}`;
+  lifecycle.step('ringing', 'telephony');
+  try {
+    await sip.createSipParticipant(trunkId, dial.number, roomName, {
+      participantIdentity: identity,
+      waitUntilAnswered: true,
+      ringingTimeout: dial.ring_timeout_s ?? 30,
+    });
+  } catch (err) {
+    // The SIP status (486 busy, 480/408 no answer…) is in the message; no number in it.
+    throw new Error(`outbound call not answered: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return waitForCaller(ctx, identity);
+}
+
+async function findOutboundTrunk(cfg: Config): Promise<string> {
+  const sip = new SipClient(httpUrl(cfg.LIVEKIT_URL), cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
+  const trunks = await sip.listSipOutboundTrunk();
+  const ours = trunks.find((t) => t.name === `${cfg.AGENT_NAME}-outbound`);
+  if (!ours) throw new Error('no outbound trunk: run voice-agent sip setup');
+  return ours.sipTrunkId;
+}
+
+function armMaxDuration(
+  cfg: Config,
+  pipeline: PipelineCall,
+  lifecycle: CallLifecycle,
+  finish: (o: Omit<CallOutcome, 'finalState'>) => Promise<void>,
+  cleanup: (() => unknown)[],
+) {
+  const maxMs = cfg.MAX_CALL_SECONDS * 1000;
+  const warnAt = Math.max(0, maxMs - Math.min(WARNING_BEFORE_END_MS, maxMs / 2));
+  const warn = setTimeout(() => {
+    lifecycle.step('warning_sent', 'system', { seconds_left: Math.round((maxMs - warnAt) / 1000) });
+    void say(pipeline, MAX_DURATION_WARNING, 10_000).catch(() => undefined);
+  }, warnAt);
+  const end = setTimeout(async () => {
+    await say(pipeline, MAX_DURATION_GOODBYE, 10_000).catch(() => undefined);
+    await finish({ status: 'COMPLETED', reason: 'max_duration' });
+  }, maxMs);
+  cleanup.push(() => {
+    clearTimeout(warn);
+    clearTimeout(end);
+  });
+}
+
+/** Speaks outside the flow and waits (bounded) until it has played. */
+async function say(pipeline: PipelineCall, text: string, maxWaitMs: number): Promise<void> {
+  const handle = pipeline.session.say(text, { allowInterruptions: false });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, maxWaitMs);
+    handle.addDoneCallback(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function fixedClock(iso: string): () => Date {
+  // Time moves on from the given instant, so timeouts and durations stay real.
+  const offset = new Date(iso).getTime() - Date.now();
+  return () => new Date(Date.now() + offset);
+}
+
+export type { Logger };

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * What a dispatch may tell a job (the dispatch rule's or `AgentDispatchClient`'s metadata, a
+ * JSON object). Everything is optional: an inbound SIP call dispatched by `sip setup`'s rule
+ * carries none and runs the configured FLOW.
+ */
+export const jobMetadataSchema = z.strictObject({
+  flow: z.string().min(1).max(100).optional(),
+  /** Outbound call: the job dials this number through the outbound trunk, then runs the flow. */
+  dial: z
+    .strictObject({
+      number: z.string().min(3).max(32),
+      trunk_id: z.string().min(1).optional(),
+      /** Give up ringing after this long (no answer → FAILED). */
+      ring_timeout_s: z.number().int().positive().max(120).optional(),
+    })
+    .optional(),
+  /** The call's clock for relative dates (tests). */
+  now: z.iso.datetime({ offset: true }).optional(),
+});
+
+export type JobMetadata = z.infer<typeof jobMetadataSchema>;
+
+export class JobMetadataError extends Error {
+  override name = 'JobMetadataError';
+}
+
+export function parseJobMetadata(raw: string | undefined): JobMetadata {
+  if (!raw || raw.trim() === '') return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new JobMetadataError('job metadata is not JSON');
+  }
+  const parsed = jobMetadataSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new JobMetadataError(`job metadata: ${issue.path.join('.') || '(root)'} ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,118 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { AgentServer, initializeLogger, type JobRequest, ServerOptions } from '@livekit/agents';
+import type { Config } from '../config/config.js';
+import { startHttpServer } from '../observability/http.js';
+import { createLogger } from '../observability/logger.js';
+import { registry } from '../observability/metrics.js';
+
+export interface WorkerRunOptions {
+  /** dev: pretty logs, one warm process; start: production settings for fleets. */
+  mode: 'dev' | 'start';
+  /** Override the HTTP port (0 = any free port; tests). */
+  httpPort?: number;
+}
+
+/** The agent module each job process imports (compiled next to this file). */
+export const AGENT_MODULE = fileURLToPath(new URL('./agent.js', import.meta.url));
+
+/**
+ * Load reported to LiveKit: the larger of CPU (1-minute load average per core) and the share
+ * of MAX_CONCURRENT_CALLS in use. LiveKit stops dispatching to a worker above
+ * WORKER_LOAD_THRESHOLD; requestFunc additionally refuses anything past the maximum, so a
+ * burst of dispatches between two load reports cannot overfill the worker.
+ */
+export function workerLoad(activeCalls: number, maxCalls: number): number {
+  const cpu = loadavg()[0]! / availableParallelism();
+  return Math.min(1, Math.max(cpu, activeCalls / maxCalls));
+}
+
+/**
+ * Runs the worker until SIGTERM/SIGINT: registers with LiveKit under AGENT_NAME (explicit
+ * dispatch only), serves /healthz /readyz /metrics, and drains on the first signal (no new
+ * calls, active calls finish within DRAIN_TIMEOUT_SECONDS, then the rest are ended politely
+ * by their shutdown callbacks, which also flush their events).
+ */
+export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise<void> {
+  initializeLogger({ pretty: options.mode === 'dev', level: cfg.LOG_LEVEL });
+  const log = createLogger({ name: 'worker', level: cfg.LOG_LEVEL });
+  let server: AgentServer | undefined;
+  let draining = false;
+
+  const requestFunc = async (job: JobRequest) => {
+    const active = server?.activeJobs.length ?? 0;
+    if (draining || active >= cfg.MAX_CONCURRENT_CALLS) {
+      log.warn({ active, max: cfg.MAX_CONCURRENT_CALLS, draining }, 'refusing a call');
+      await job.reject();
+      return;
+    }
+    await job.accept(cfg.AGENT_NAME, `agent-${job.id}`);
+  };
+
+  server = new AgentServer(
+    new ServerOptions({
+      agent: AGENT_MODULE,
+      agentName: cfg.AGENT_NAME,
+      wsURL: cfg.LIVEKIT_URL,
+      apiKey: cfg.LIVEKIT_API_KEY,
+      apiSecret: cfg.LIVEKIT_API_SECRET,
+      requestFunc,
+      loadFunc: async (s) => workerLoad(s.activeJobs.length, cfg.MAX_CONCURRENT_CALLS),
+      loadThreshold: cfg.WORKER_LOAD_THRESHOLD,
+      numIdleProcesses: options.mode === 'dev' ? 1 : cfg.WORKER_IDLE_PROCESSES,
+      drainTimeout: cfg.DRAIN_TIMEOUT_SECONDS * 1000,
+      // The framework's own health server would take port 8081 (our HTTP_PORT); ours serves it.
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: cfg.LOG_LEVEL,
+      production: options.mode === 'start',
+    }),
+  );
+
+  const http = await startHttpServer(options.httpPort ?? cfg.HTTP_PORT, registry, {
+    ready: () =>
+      draining
+        ? { ready: false, reason: 'draining' }
+        : (server?.activeJobs.length ?? 0) >= cfg.MAX_CONCURRENT_CALLS
+          ? { ready: false, reason: 'at maximum concurrent calls' }
+          : { ready: true },
+    details: () => ({
+      worker_id: server?.id,
+      agent_name: cfg.AGENT_NAME,
+      active_calls: server?.activeJobs.length ?? 0,
+      draining,
+    }),
+  });
+  const address = http.address();
+  log.info(
+    {
+      agent_name: cfg.AGENT_NAME,
+      livekit: cfg.LIVEKIT_URL,
+      provider: cfg.resolvedProvider,
+      flow: cfg.FLOW,
+      http_port: typeof address === 'object' && address ? address.port : undefined,
+    },
+    'worker starting',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      draining = true;
+      log.info({ signal, active_calls: server?.activeJobs.length ?? 0 }, 'draining');
+      try {
+        await server?.drain(cfg.DRAIN_TIMEOUT_SECONDS * 1000);
+      } catch (err) {
+        log.warn({ err: String(err) }, 'drain timed out; ending remaining calls');
+      }
+      await server?.close().catch(() => undefined);
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      log.info('worker stopped');
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  await server.run();
+}
