@@ -41,6 +41,8 @@ export class RoomCaller {
   /** Wall-clock ms of the first and latest loud agent frame. */
   firstAgentAudioAt: number | undefined;
   lastAgentAudioAt: number | undefined;
+  /** Wall-clock ms of each start of agent speech (after ≥ 300 ms of quiet). */
+  readonly agentOnsets: number[] = [];
   /** Wall-clock ms when the last `say` finished sending its audio. */
   lastUtteranceEndAt: number | undefined;
   #source: AudioSource;
@@ -89,6 +91,9 @@ export class RoomCaller {
       for (const s of samples) sum += s * s;
       if (Math.sqrt(sum / Math.max(1, samples.length)) > this.#threshold) {
         const now = Date.now();
+        // A new onset when the agent was quiet for a while: the start of a reply.
+        if (this.lastAgentAudioAt === undefined || now - this.lastAgentAudioAt > 300)
+          this.agentOnsets.push(now);
         this.firstAgentAudioAt ??= now;
         this.lastAgentAudioAt = now;
       }
@@ -147,6 +152,11 @@ export class RoomCaller {
       await new Promise((r) => setTimeout(r, 50));
     }
     return false;
+  }
+
+  /** The first start of agent speech at or after `t` (ms), if any. */
+  firstAgentAudioAfter(t: number): number | undefined {
+    return this.agentOnsets.find((at) => at >= t);
   }
 
   /** Everything heard so far as one buffer. */

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { registerDemo } from './demo.js';
 import { registerDlq } from './dlq.js';
 import { registerMigrate } from './migrate.js';
 import { registerPersister } from './persister.js';
+import { registerReaper } from './reaper.js';
 import { registerRetention } from './retention.js';
+import { registerSimulate } from './simulate.js';
 import { registerSip } from './sip.js';
 import { registerStack } from './stack.js';
+import { registerWorker } from './worker.js';
 
 const program = new Command()
   .name('voice-agent')
@@ -15,10 +19,14 @@ const program = new Command()
 
 registerStack(program);
 registerSip(program);
+registerWorker(program);
+registerDemo(program);
 registerMigrate(program);
 registerPersister(program);
 registerDlq(program);
 registerRetention(program);
+registerReaper(program);
+registerSimulate(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Expected failures (bad config, missing binary, taken port) get one clear line, no stack.

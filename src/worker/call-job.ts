@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { registry } from '../observability/metrics.js';
 import { type PipelineCall, startPipelineCall } from '../pipeline/call.js';
 import type { PipelineErrorRecord } from '../pipeline/errors.js';
+import { llmAssistFromConfig } from '../providers/openai/llm-assist.js';
 import { selectProviders } from '../providers/select.js';
 import { httpUrl, runActions } from './call-actions.js';
 import { CallLifecycle, type CallOutcome } from './call-lifecycle.js';
@@ -122,6 +123,7 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
       metadata: { job_id: ctx.job.id, caller_kind: caller.kind },
     });
 
+    const llm = llmAssistFromConfig(cfg);
     const engine = createEngineForFlow(
       flow,
       { store: new PgBookingStore(pool), timeZone: cfg.BUSINESS_TIMEZONE },
@@ -129,6 +131,8 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
         callId,
         ...(caller.callerNumber ? { callerNumber: caller.callerNumber } : {}),
         ...(meta.now ? { now: fixedClock(meta.now) } : {}),
+        // With an OpenAI-compatible server the LLM proposes slot values; the engine validates.
+        ...(llm ? { llm } : {}),
         observer: eventsObserver({ sink: producer, callId }),
       },
     );

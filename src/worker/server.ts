@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import { startHttpServer } from '../observability/http.js';
 import { createLogger } from '../observability/logger.js';
 import { registry } from '../observability/metrics.js';
+import { freeTcpPort } from './free-port.js';
 
 export interface WorkerRunOptions {
   /** dev: pretty logs, one warm process; start: production settings for fleets. */
@@ -63,7 +64,7 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       drainTimeout: cfg.DRAIN_TIMEOUT_SECONDS * 1000,
       // The framework's own health server would take port 8081 (our HTTP_PORT); ours serves it.
       host: '127.0.0.1',
-      port: 0,
+      port: await freeTcpPort('127.0.0.1'),
       logLevel: cfg.LOG_LEVEL,
       production: options.mode === 'start',
     }),

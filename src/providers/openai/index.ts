@@ -5,6 +5,7 @@ import type { Config } from '../../config/config.js';
 import { SegmentedSTT } from './segmented-stt.js';
 import { OpenAITTS } from './tts.js';
 
+export { llmAssistFromConfig, OpenAILlmAssist, type OpenAILlmAssistOptions } from './llm-assist.js';
 export { SegmentedSTT } from './segmented-stt.js';
 export { OpenAITTS, type OpenAITTSOptions } from './tts.js';
 
