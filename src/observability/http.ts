@@ -13,7 +13,8 @@ export interface HealthSource {
 
 export function startHttpServer(
   port: number,
-  registry: Registry,
+  /** A registry, or a function making the one to expose (e.g. merged with job processes'). */
+  registry: Registry | (() => Promise<Registry>),
   health: HealthSource,
   host = '0.0.0.0',
 ): Promise<Server> {
@@ -29,8 +30,10 @@ export function startHttpServer(
           res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ ready: r.ready, reason: r.reason }));
         } else if (path === '/metrics') {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(await registry.metrics());
+          const r = typeof registry === 'function' ? await registry() : registry;
+          const body = await r.metrics();
+          res.writeHead(200, { 'content-type': r.contentType });
+          res.end(body);
         } else {
           res.writeHead(404);
           res.end('not found');
