@@ -52,7 +52,8 @@ export const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/voice_agent'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
 
-  PROVIDER: z.enum(['auto', 'local', 'openai']).default('auto'),
+  /** fake: instant FAKE speech providers for load tests and benchmarks only (never real callers). */
+  PROVIDER: z.enum(['auto', 'local', 'openai', 'fake']).default('auto'),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url(['http:', 'https:']).optional(),
   OPENAI_STT_MODEL: z.string().default('gpt-4o-mini-transcribe'),
@@ -87,6 +88,12 @@ export const envSchema = z.object({
   HTTP_PORT: port.default(8081),
   /** Above this load (max of CPU and active calls / MAX_CONCURRENT_CALLS) LiveKit sends no new calls. */
   WORKER_LOAD_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.9),
+  /**
+   * Count the machine's CPU (load average per core) in the load reported to LiveKit. LiveKit
+   * sends no job to a worker reporting 0.7 or more, so on a shared machine (CI) other jobs' CPU
+   * would stop all calls; `false` reports only active calls / MAX_CONCURRENT_CALLS.
+   */
+  WORKER_LOAD_INCLUDE_CPU: bool.default(true),
   /** Job processes kept warm (silero loaded) so a call does not wait for a process start. */
   WORKER_IDLE_PROCESSES: z.coerce.number().int().min(0).max(64).default(2),
   /** On SIGTERM, active calls may run this long before they are ended politely. */
@@ -114,7 +121,7 @@ export type Env = z.infer<typeof envSchema>;
 
 export interface Config extends Env {
   /** Provider actually used, after resolving `auto`. */
-  resolvedProvider: 'local' | 'openai';
+  resolvedProvider: 'local' | 'openai' | 'fake';
 }
 
 export class ConfigError extends Error {

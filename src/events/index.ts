@@ -1,3 +1,4 @@
+export { DEFAULT_HEARTBEAT_INTERVAL_MS, type HeartbeatCall, startCallHeartbeat } from './heartbeat.js';
 export {
   DEFAULT_ORGANIZATION_ID,
   type MakeEventOptions,
@@ -7,4 +8,4 @@ export {
   parseEvent,
 } from './model.js';
 export * from './schemas.js';
-export { type EventSink, MemoryEventSink, NullEventSink } from './sink.js';
+export { CountingSink, type EventSink, MemoryEventSink, NullEventSink } from './sink.js';

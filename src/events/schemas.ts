@@ -143,6 +143,14 @@ export const lifecyclePayload = z.strictObject({
   data: json.optional(),
 });
 
+/**
+ * "This call is still alive": emitted every few seconds by startCallHeartbeat (heartbeat.ts)
+ * so a call whose caller is silent still refreshes conversations.last_heartbeat_at. It is its
+ * own type rather than a call.lifecycle event because lifecycle events become call_events rows
+ * and a heartbeat must write nothing but that one timestamp (the reaper reads it).
+ */
+export const callHeartbeatPayload = z.strictObject({});
+
 /** Event type → payload schema. The single source of truth for the set of types. */
 export const payloadSchemas = {
   'call.started': callStartedPayload,
@@ -155,6 +163,7 @@ export const payloadSchemas = {
   appointment: appointmentPayload,
   feedback: feedbackPayload,
   'call.lifecycle': lifecyclePayload,
+  'call.heartbeat': callHeartbeatPayload,
 } as const;
 
 export type CallEventType = keyof typeof payloadSchemas;
@@ -182,6 +191,7 @@ export const callEventSchema = z.discriminatedUnion('type', [
   envelope('appointment'),
   envelope('feedback'),
   envelope('call.lifecycle'),
+  envelope('call.heartbeat'),
 ]);
 
 export type CallEvent = z.infer<typeof callEventSchema>;
@@ -196,3 +206,4 @@ export type ErrorEvent = EventOf<'error'>;
 export type AppointmentEvent = EventOf<'appointment'>;
 export type FeedbackEvent = EventOf<'feedback'>;
 export type LifecycleEvent = EventOf<'call.lifecycle'>;
+export type HeartbeatEvent = EventOf<'call.heartbeat'>;

@@ -29,3 +29,22 @@ export class NullEventSink implements EventSink {
   emit(_event: CallEvent): void {}
   async flush(): Promise<void> {}
 }
+
+/**
+ * Passes events through and counts them by type, so a call can state at its end exactly what
+ * it handed to the producer (the worker logs it; the drain test compares it with Postgres).
+ */
+export class CountingSink implements EventSink {
+  readonly counts: Partial<Record<CallEvent['type'], number>> = {};
+
+  constructor(private readonly inner: EventSink) {}
+
+  emit(event: CallEvent): void {
+    this.counts[event.type] = (this.counts[event.type] ?? 0) + 1;
+    this.inner.emit(event);
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+}

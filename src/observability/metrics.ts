@@ -80,3 +80,118 @@ export const persistFailures = new Counter({
   help: 'Batches that failed to commit and were left for the queue to retry',
   registers: [registry],
 });
+
+// ---- calls (worker) -------------------------------------------------------------------------
+
+/** How a call ended, as counted by voice_agent_calls_ended_total (a closed set: labels stay few). */
+export const CALL_OUTCOMES = ['completed', 'failed', 'interrupted', 'transferred', 'timeout'] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+export const activeCalls = new Gauge({
+  name: 'voice_agent_active_calls',
+  help: 'Calls this process is handling right now',
+  registers: [registry],
+});
+
+export const callsEnded = new Counter({
+  name: 'voice_agent_calls_ended_total',
+  help: 'Calls ended, by outcome (completed, failed, interrupted, transferred, timeout)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+// Every outcome exported from the start at 0, so rate() and ratios work before the first one.
+for (const outcome of CALL_OUTCOMES) callsEnded.inc({ outcome }, 0);
+
+export const errorsTotal = new Counter({
+  name: 'voice_agent_errors_total',
+  help: 'Errors by type (provider_timeout, stt_error, persist_failed, ...); types are a small fixed set',
+  labelNames: ['type'] as const,
+  registers: [registry],
+});
+
+/** A call was accepted: call once per call, paired with exactly one callEnded. */
+export function callStarted(): void {
+  activeCalls.inc();
+}
+
+/** The call is over (whatever the reason). */
+export function callEnded(outcome: CallOutcome): void {
+  activeCalls.dec();
+  callsEnded.inc({ outcome: CALL_OUTCOMES.includes(outcome) ? outcome : 'failed' });
+}
+
+/**
+ * Counts one error of a type. Pass a short stable name (an error class, a stage), never a
+ * message: each distinct value becomes its own time series.
+ */
+export function recordError(type: string): void {
+  errorsTotal.inc({ type: type.slice(0, 64) || 'unknown' });
+}
+
+// ---- event queue and reaper (persister side) ------------------------------------------------
+
+type DepthSampler = () => Promise<number>;
+let depthSampler: DepthSampler | undefined;
+let depthTimeoutMs = 500;
+/** The sample in flight: one at a time, unless it is for a replaced sampler or long stuck. */
+let depthInFlight: { sampler: DepthSampler; since: number; done: Promise<void> } | undefined;
+const ABANDON_SAMPLE_MS = 30_000;
+
+export const eventQueueDepth = new Gauge({
+  name: 'voice_agent_event_queue_depth',
+  help: 'Event batches not yet written: waiting + delayed (retrying) + active in the event queue',
+  registers: [registry],
+  // Sampled on scrape, but never allowed to hold the scrape up: a sample that takes longer than
+  // the timeout (Redis down or slow) leaves the previous value and finishes in the background.
+  async collect() {
+    const sampler = depthSampler;
+    if (!sampler) return;
+    const now = Date.now();
+    if (
+      !depthInFlight ||
+      depthInFlight.sampler !== sampler ||
+      now - depthInFlight.since > ABANDON_SAMPLE_MS
+    ) {
+      const entry = { sampler, since: now, done: Promise.resolve() };
+      entry.done = sampler()
+        .then(
+          (n) => {
+            if (depthSampler === sampler) this.set(n);
+          },
+          () => recordError('queue_depth_sample'),
+        )
+        .finally(() => {
+          if (depthInFlight === entry) depthInFlight = undefined;
+        });
+      depthInFlight = entry;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        recordError('queue_depth_timeout');
+        resolve();
+      }, depthTimeoutMs);
+    });
+    await Promise.race([depthInFlight.done, timedOut]);
+    clearTimeout(timer);
+  },
+});
+
+/**
+ * Installs (or with undefined, removes) what the queue-depth gauge samples on each scrape,
+ * e.g. `() => eventQueueDepth(queue)` from src/events/queue-stats.ts. Returns a function that
+ * removes this sampler if it is still the installed one.
+ */
+export function setEventQueueDepthSampler(sampler: DepthSampler | undefined, timeoutMs = 500): () => void {
+  depthSampler = sampler;
+  depthTimeoutMs = timeoutMs;
+  return () => {
+    if (depthSampler === sampler) depthSampler = undefined;
+  };
+}
+
+export const callsReaped = new Counter({
+  name: 'voice_agent_calls_reaped_total',
+  help: 'ACTIVE calls marked INTERRUPTED by the reaper because their heartbeat stopped',
+  registers: [registry],
+});

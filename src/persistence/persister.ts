@@ -3,6 +3,13 @@ import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { EVENT_BACKOFF_TYPE, maintenanceQueueName } from '../events/batch.js';
 import { type CallEvent, parseEvent } from '../events/index.js';
+import {
+  closeQueueObserver,
+  eventQueueDepth,
+  oldestPendingEventAt,
+  openQueueObserver,
+  withTimeout,
+} from '../events/queue-stats.js';
 import type { Logger } from '../observability/logger.js';
 import {
   eventsDeadLettered,
@@ -10,10 +17,12 @@ import {
   persistBatchSeconds,
   persistFailures,
   persistLagSeconds,
+  setEventQueueDepthSampler,
 } from '../observability/metrics.js';
 import { createPool, isConnectionError, isDataError, withTransaction } from './db.js';
 import { type DeadLetter, DeadLetterQueue } from './dlq.js';
 import { PiiCipher } from './pii.js';
+import { CallReaper } from './reaper.js';
 import { type RetentionPolicy, runRetention } from './retention.js';
 import { writeEvents } from './writer.js';
 
@@ -39,6 +48,13 @@ export interface PersisterOptions {
   retryMaxMs?: number;
   /** Registers the daily retention job when given (the CLI does; tests usually do not). */
   retention?: RetentionPolicy & { pattern?: string };
+  /**
+   * Marks ACTIVE calls whose heartbeat is older than staleSeconds INTERRUPTED, every
+   * intervalMs (default 10 s). Any number of persisters may run it (see reaper.ts).
+   */
+  reaper?: { staleSeconds: number; intervalMs?: number };
+  /** Samples the event queue's depth on each /metrics scrape (voice_agent_event_queue_depth). */
+  queueMetrics?: boolean;
   /** Called after each commit, e.g. by the benchmark to measure lag exactly. */
   onPersisted?: (events: CallEvent[], committedAt: number) => void;
 }
@@ -54,6 +70,9 @@ export class Persister {
   #worker: Worker | undefined;
   #maintenanceWorker: Worker | undefined;
   #maintenanceQueue: Queue | undefined;
+  #observer: Queue | undefined;
+  #reaper: CallReaper | undefined;
+  #removeDepthSampler: (() => void) | undefined;
   readonly #opts: PersisterOptions;
   readonly #log: Logger | undefined;
   readonly #connection: ConnectionOptions;
@@ -81,6 +100,8 @@ export class Persister {
         metricsRetentionDays: cfg.METRICS_RETENTION_DAYS,
         archiveRetentionDays: cfg.ARCHIVE_RETENTION_DAYS,
       },
+      reaper: { staleSeconds: cfg.REAPER_STALE_SECONDS, intervalMs: cfg.REAPER_INTERVAL_SECONDS * 1000 },
+      queueMetrics: true,
       ...(logger ? { logger } : {}),
     });
   }
@@ -113,6 +134,31 @@ export class Persister {
     this.#worker.on('error', (err) => this.#log?.error({ err: err.message }, 'persister worker error'));
     await this.#worker.waitUntilReady();
     if (this.#opts.retention) await this.#startMaintenance(this.#opts.retention);
+    this.#startOperations();
+  }
+
+  /** Queue-depth sampling and the reaper; both only read the queue, never block on Redis. */
+  #startOperations(): void {
+    const { reaper, queueMetrics } = this.#opts;
+    if (!reaper && !queueMetrics) return;
+    const observer = openQueueObserver(this.#opts.redisUrl, this.#opts.queueName);
+    this.#observer = observer;
+    if (queueMetrics) this.#removeDepthSampler = setEventQueueDepthSampler(() => eventQueueDepth(observer));
+    if (reaper) {
+      this.#reaper = new CallReaper({
+        pool: this.pool,
+        staleSeconds: reaper.staleSeconds,
+        intervalMs: reaper.intervalMs ?? 10_000,
+        backlogSince: () => withTimeout(oldestPendingEventAt(observer), 2000, 'event backlog check'),
+        ...(this.#log ? { logger: this.#log } : {}),
+      });
+      this.#reaper.start();
+    }
+  }
+
+  /** The periodic reaper (when configured), e.g. for a test to run a pass now. */
+  get reaper(): CallReaper | undefined {
+    return this.#reaper;
   }
 
   async #startMaintenance(policy: RetentionPolicy & { pattern?: string }): Promise<void> {
@@ -238,6 +284,9 @@ export class Persister {
 
   /** Stops taking jobs, lets the batches in hand finish, then releases connections. */
   async close(): Promise<void> {
+    await this.#reaper?.stop();
+    this.#removeDepthSampler?.();
+    if (this.#observer) await closeQueueObserver(this.#observer);
     await this.#worker?.close();
     await this.#maintenanceWorker?.close();
     await this.#maintenanceQueue?.close();

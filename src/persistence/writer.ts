@@ -111,6 +111,25 @@ WHERE c.id = r.call_id AND c.status = 'ACTIVE'
   AND (c.last_heartbeat_at IS NULL OR c.last_heartbeat_at < r.last_at - INTERVAL '10 seconds')
   AND NOT EXISTS (SELECT 1 FROM inserted i WHERE i.id = r.call_id)`;
 
+// A heartbeat bumps the timestamp of a call still ACTIVE and writes nothing else: no
+// placeholder row (a beat proves a worker is alive, not that the call is known) and no bump of
+// a call already finalized or reaped. Not coarse like TOUCH_CONVERSATIONS: beats come every
+// few seconds at most, and the reaper's threshold may be short. Rows are locked in id order
+// (FOR NO KEY UPDATE, which foreign-key checks do not wait for) so concurrent batches bumping
+// the same calls cannot deadlock; a row the reaper holds is waited for, then skipped.
+const BUMP_HEARTBEATS = `
+WITH r AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(call_id uuid, at timestamptz)
+), locked AS (
+  SELECT c.id, r.at FROM conversations c JOIN r ON r.call_id = c.id
+  WHERE c.status = 'ACTIVE' AND (c.last_heartbeat_at IS NULL OR c.last_heartbeat_at < r.at)
+  ORDER BY c.id
+  FOR NO KEY UPDATE OF c
+)
+UPDATE conversations c SET last_heartbeat_at = GREATEST(c.last_heartbeat_at, l.at)
+FROM locked l
+WHERE c.id = l.id`;
+
 const INSERT_TURNS = `
 INSERT INTO conversation_turns (id, organization_id, conversation_id, turn_number, role, text, audio_url,
   transcribed_text, llm_response, state_at_turn, metadata, created_at)
@@ -238,6 +257,7 @@ function startedRow(e: CallStartedEvent, pii: PiiCipher): Row {
 function touchRows(events: CallEvent[]): Row[] {
   const calls = new Map<string, { organization_id?: string; first: number; last: number }>();
   for (const e of events) {
+    if (e.type === 'call.heartbeat') continue;
     const t = Date.parse(e.occurred_at);
     const c = calls.get(e.call_id);
     if (!c) {
@@ -260,6 +280,14 @@ function touchRows(events: CallEvent[]): Row[] {
   }));
 }
 
+/** The latest beat per call. */
+function heartbeatRows(events: CallEvent[]): Row[] {
+  return onePer(ofType(events, 'call.heartbeat'), (e) => e.call_id, 'latest').map((e) => ({
+    call_id: e.call_id,
+    at: e.occurred_at,
+  }));
+}
+
 const base = (e: CallEvent, id: string): Row => ({
   id,
   organization_id: e.organization_id,
@@ -276,6 +304,7 @@ export async function writeEvents(client: pg.ClientBase, events: CallEvent[], pi
     started.map((e) => startedRow(e, pii)),
   );
   await run(client, TOUCH_CONVERSATIONS, touchRows(events));
+  await run(client, BUMP_HEARTBEATS, heartbeatRows(events));
 
   await run(
     client,

@@ -1,5 +1,6 @@
 import { type llm, stt, tts, type VAD } from '@livekit/agents';
 import type { Config } from '../config/config.js';
+import { createLoadTestProviders } from './fake/load-test.js';
 import {
   createOpenAIProviders,
   type OpenAIProviderOptions,
@@ -11,6 +12,8 @@ import {
  * configuration (`resolvedProvider`).
  *
  * local:  local STT + local TTS (offline; no LLM — the engine runs on rules and templates).
+ * fake:   instant FAKE STT (a fixed rotation of transcripts, one per detected utterance) and
+ *         FAKE TTS (a tone) — for load tests and benchmarks only; see ./fake/load-test.ts.
  * openai: failure chain per request —
  *   1. per-request timeout (PROVIDER_TIMEOUT_MS) and one SDK retry;
  *   2. the framework FallbackAdapter switches to the local provider (and keeps probing
@@ -60,7 +63,7 @@ export interface SelectProvidersOptions {
 }
 
 export interface SelectedProviders {
-  kind: 'local' | 'openai';
+  kind: 'local' | 'openai' | 'fake';
   stt: stt.STT;
   tts: tts.TTS;
   /** For the conversation engine (slot proposals); undefined in local mode. */
@@ -101,6 +104,19 @@ export async function selectProviders(
 ): Promise<SelectedProviders> {
   const loadLocal = options.local ?? defaultLocalLoader(options.localSttOptions);
   const report: ProviderErrorReporter = options.onError ?? (() => {});
+
+  if (cfg.resolvedProvider === 'fake') {
+    const fake = createLoadTestProviders();
+    return {
+      kind: 'fake',
+      stt: fake.stt,
+      tts: fake.tts,
+      chain: { stt: [fake.stt.label], tts: [fake.tts.label], llm: [] },
+      close: async () => {
+        await Promise.allSettled([fake.stt.close(), fake.tts.close()]);
+      },
+    };
+  }
 
   if (cfg.resolvedProvider === 'local') {
     const local = await loadLocal(cfg);

@@ -1,4 +1,6 @@
 import { defineAgent, type JobContext, type JobProcess, type VAD } from '@livekit/agents';
+import { exportJobMetrics } from '../observability/job-metrics.js';
+import { registry } from '../observability/metrics.js';
 import { loadSileroVad } from '../pipeline/vad.js';
 import { runCallJob } from './call-job.js';
 
@@ -13,6 +15,8 @@ export default defineAgent({
   },
   entry: async (ctx: JobContext) => {
     const vad = (ctx.proc.userData.vad as VAD | undefined) ?? (await loadSileroVad());
+    const stopMetrics = exportJobMetrics(registry);
+    ctx.addShutdownCallback(() => stopMetrics());
     await runCallJob(ctx, vad);
   },
 });

@@ -8,9 +8,11 @@ import { type Config, loadConfig } from '../config/config.js';
 import { PgBookingStore } from '../conversation/booking/pg-store.js';
 import { toConversationPort } from '../conversation/port.js';
 import { eventsObserver } from '../conversation/recording.js';
+import { startCallHeartbeat } from '../events/heartbeat.js';
+import { CountingSink } from '../events/index.js';
 import { EventProducer } from '../events/producer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { registry } from '../observability/metrics.js';
+import { callEnded, callStarted, recordError, registry } from '../observability/metrics.js';
 import { type PipelineCall, startPipelineCall } from '../pipeline/call.js';
 import type { PipelineErrorRecord } from '../pipeline/errors.js';
 import { llmAssistFromConfig } from '../providers/openai/llm-assist.js';
@@ -42,7 +44,9 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
   const roomName = ctx.job.room?.name ?? '';
   const log = createLogger({ name: 'call', level: cfg.LOG_LEVEL }).child({ call_id: callId, room: roomName });
   const producer = EventProducer.fromConfig(cfg, log);
-  const lifecycle = new CallLifecycle(producer, callId);
+  const sink = new CountingSink(producer);
+  callStarted();
+  const lifecycle = new CallLifecycle(sink, callId);
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 2 });
   pool.on('error', (err) => log.warn({ err: err.message }, 'booking database connection error'));
   const cleanup: (() => Promise<unknown> | unknown)[] = [() => pool.end(), () => producer.close()];
@@ -64,10 +68,13 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
   const finish = (outcome: Omit<CallOutcome, 'finalState'>, opts: { closeRoom?: boolean } = {}) => {
     finishing ??= (async () => {
       const finalState = pipeline?.controller ? portState() : undefined;
-      lifecycle.end({ ...outcome, ...(finalState ? { finalState } : {}) });
+      if (lifecycle.end({ ...outcome, ...(finalState ? { finalState } : {}) }))
+        callEnded(outcomeLabel(outcome));
       log.info({ status: outcome.status, reason: outcome.reason, final_state: finalState }, 'call ended');
       await pipeline?.end().catch((err) => log.warn({ err: String(err) }, 'pipeline end failed'));
       for (const fn of cleanup.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
+      // After producer.close(): every event below is in Redis or the journal, or counted as dropped.
+      log.info({ events: sink.counts, dropped: producer.stats().dropped }, 'call events handed over');
       if (opts.closeRoom ?? true) {
         // Deleting the room hangs up a SIP caller (livekit-sip sends BYE) and frees the room.
         const rooms = new RoomServiceClient(
@@ -91,9 +98,13 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
     await finish({ status: 'INTERRUPTED', reason: 'worker_shutdown' }, { closeRoom: true });
   });
 
+  // What the catch below needs to record a call that never connected.
+  const setup: { flow?: string; outbound?: JobMetadata['dial'] } = {};
   try {
     const meta = parseJobMetadata(ctx.job.metadata);
     const flow = meta.flow ?? cfg.FLOW;
+    setup.flow = flow;
+    setup.outbound = meta.dial;
     if (!isFlowName(flow)) throw new Error(`unknown flow "${flow}"`);
     lifecycle.step('initiated', 'system', { flow, direction: meta.dial ? 'outbound' : 'inbound' });
 
@@ -122,6 +133,8 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
         : {}),
       metadata: { job_id: ctx.job.id, caller_kind: caller.kind },
     });
+    // Quiet calls must not look dead to the reaper: beat until the call is finalized.
+    cleanup.push(startCallHeartbeat(sink, { callId }));
 
     const llm = llmAssistFromConfig(cfg);
     const engine = createEngineForFlow(
@@ -133,7 +146,7 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
         ...(meta.now ? { now: fixedClock(meta.now) } : {}),
         // With an OpenAI-compatible server the LLM proposes slot values; the engine validates.
         ...(llm ? { llm } : {}),
-        observer: eventsObserver({ sink: producer, callId }),
+        observer: eventsObserver({ sink, callId }),
       },
     );
     const port = toConversationPort(engine);
@@ -154,12 +167,15 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
       stt: providers.stt,
       tts: providers.tts,
       vad,
-      sink: producer,
+      sink,
       registry,
       labels: { provider: providers.kind, flow },
       room: ctx.room,
       roomInput: { participantIdentity: participant.identity, closeOnDisconnect: false },
-      onError: (e) => log.warn({ error_type: e.error_type, err: e.message }, 'call error'),
+      onError: (e) => {
+        recordError(e.error_type);
+        log.warn({ error_type: e.error_type, err: e.message }, 'call error');
+      },
       onActions: (actions) =>
         runActions(actions, {
           cfg,
@@ -176,8 +192,10 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
     ctx.room.on(RoomEvent.DtmfReceived, (_code: number, digit: string) =>
       lifecycle.step('dtmf_received', 'customer', { digit }),
     );
-    ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
-      if (p.identity !== participant.identity) return;
+    const onCallerGone = () => {
+      // Once the call is ending (our hang-up, a transfer, a timeout) the caller leaving is
+      // its consequence, not a second hang-up.
+      if (lifecycle.ended || finishing) return;
       lifecycle.step('hangup', 'customer');
       const terminal = port.isTerminal;
       void finish(
@@ -187,11 +205,29 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
         },
         { closeRoom: true },
       );
+    };
+    ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
+      if (p.identity === participant.identity) onCallerGone();
     });
+    // A caller who hung up while the pipeline was starting left before we listened.
+    if (!ctx.room.remoteParticipants.has(participant.identity)) onCallerGone();
     armMaxDuration(cfg, pipeline, lifecycle, finish, cleanup);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     reportError('call_setup_failed', message, 'critical');
+    // Every call gets its row (room, direction, flow) even when it never connected (not
+    // answered, busy, nobody joined): without call.started the persister only has a nameless
+    // placeholder, and `voice-agent dial --wait` finds calls by room. No-op once started.
+    lifecycle.started({
+      room_name: roomName,
+      session_id: callId,
+      flow: (setup.flow ?? cfg.FLOW).slice(0, 100) || cfg.FLOW,
+      worker_id: ctx.workerId || 'unknown',
+      direction: setup.outbound ? 'outbound' : 'inbound',
+      // The number we dialled, like an answered call's (encrypted at rest by the persister).
+      ...(setup.outbound ? { sip: { caller_number: setup.outbound.number } } : {}),
+      metadata: { job_id: ctx.job.id, connected: false },
+    });
     await finish({ status: 'FAILED', reason: message.slice(0, 200) });
   }
 }
@@ -221,17 +257,55 @@ async function dialOut(
   const sip = new SipClient(httpUrl(cfg.LIVEKIT_URL), cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
   const identity = `sip-out-${lifecycle.callId.slice(0, 8)}`;
   lifecycle.step('ringing', 'telephony');
-  try {
-    await sip.createSipParticipant(trunkId, dial.number, roomName, {
-      participantIdentity: identity,
-      waitUntilAnswered: true,
-      ringingTimeout: dial.ring_timeout_s ?? 30,
-    });
-  } catch (err) {
-    // The SIP status (486 busy, 480/408 no answer…) is in the message; no number in it.
-    throw new Error(`outbound call not answered: ${err instanceof Error ? err.message : String(err)}`);
+  const ringS = dial.ring_timeout_s ?? 30;
+  const giveUpAt = Date.now() + ringS * 1000;
+  for (;;) {
+    try {
+      await sip.createSipParticipant(trunkId, dial.number, roomName, {
+        participantIdentity: identity,
+        waitUntilAnswered: true,
+        ringingTimeout: Math.max(1, Math.round((giveUpAt - Date.now()) / 1000)),
+      });
+      break;
+    } catch (err) {
+      // livekit-sip refuses new calls for a moment when its CPU is busy ("cpu exhausted"):
+      // try again within the ring time rather than fail a call nobody was asked to take.
+      if (isBridgeBusy(err) && Date.now() + 1000 < giveUpAt) {
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      throw new Error(notAnsweredReason(err));
+    }
   }
   return waitForCaller(ctx, identity);
+}
+
+function isBridgeBusy(err: unknown): boolean {
+  return (
+    err instanceof Error && !(err as { metadata?: unknown }).metadata && /cpu exhausted/i.test(err.message)
+  );
+}
+
+/**
+ * Why an outbound call failed, as its end reason: `busy` (486/600), `no_answer` (408/480/487,
+ * ringing timed out), `declined` (603), `rejected` otherwise — with the SIP status, never the
+ * number (`SIP call failed: 486 Busy Here` comes from livekit-server-sdk's SipCallError).
+ */
+export function notAnsweredReason(err: unknown): string {
+  const e = err as { sipStatusCode?: number; sipStatus?: string; message?: string };
+  const code = typeof e?.sipStatusCode === 'number' ? e.sipStatusCode : undefined;
+  const status = code ? `SIP ${code}${e.sipStatus ? ` ${e.sipStatus}` : ''}` : String(e?.message ?? err);
+  const kind =
+    code === undefined
+      ? 'dial_failed'
+      : code === 486 || code === 600
+        ? 'busy'
+        : code === 408 || code === 480 || code === 487
+          ? 'no_answer'
+          : code === 603
+            ? 'declined'
+            : 'rejected';
+  return `${kind}: ${status}`.slice(0, 200);
 }
 
 async function findOutboundTrunk(cfg: Config): Promise<string> {
@@ -275,6 +349,13 @@ async function say(pipeline: PipelineCall, text: string, maxWaitMs: number): Pro
       resolve();
     });
   });
+}
+
+function outcomeLabel(o: Omit<CallOutcome, 'finalState'>) {
+  if (o.status === 'FAILED') return 'failed' as const;
+  if (o.status === 'INTERRUPTED') return 'interrupted' as const;
+  if (o.reason === 'transferred') return 'transferred' as const;
+  return o.reason === 'max_duration' ? ('timeout' as const) : ('completed' as const);
 }
 
 function fixedClock(iso: string): () => Date {

@@ -1,8 +1,16 @@
 import { availableParallelism, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentServer, initializeLogger, type JobRequest, ServerOptions } from '@livekit/agents';
+import {
+  AgentServer,
+  InferenceRunner,
+  initializeLogger,
+  type JobRequest,
+  ServerOptions,
+} from '@livekit/agents';
 import type { Config } from '../config/config.js';
 import { startHttpServer } from '../observability/http.js';
+import { JobMetricsCollector, METRICS_DIR_ENV } from '../observability/job-metrics.js';
 import { createLogger } from '../observability/logger.js';
 import { registry } from '../observability/metrics.js';
 import { freeTcpPort } from './free-port.js';
@@ -23,9 +31,22 @@ export const AGENT_MODULE = fileURLToPath(new URL('./agent.js', import.meta.url)
  * WORKER_LOAD_THRESHOLD; requestFunc additionally refuses anything past the maximum, so a
  * burst of dispatches between two load reports cannot overfill the worker.
  */
-export function workerLoad(activeCalls: number, maxCalls: number): number {
-  const cpu = loadavg()[0]! / availableParallelism();
+export function workerLoad(activeCalls: number, maxCalls: number, includeCpu = true): number {
+  const cpu = includeCpu ? loadavg()[0]! / availableParallelism() : 0;
   return Math.min(1, Math.max(cpu, activeCalls / maxCalls));
+}
+
+/**
+ * @livekit/agents 1.9 starts an inference process for its audio end-of-turn model whenever the
+ * native binding is installed (~330 MB RSS and a CPU-heavy start per worker). Our sessions
+ * take turns on VAD + endpointing and never ask that model, so the worker marks the method as
+ * taken with a non-enumerable entry: the framework then skips registering it, and with no
+ * enumerable runners it creates no inference process.
+ */
+export function skipUnusedEotInference(): void {
+  const runners = InferenceRunner.registeredRunners as Record<string, string>;
+  if (Object.hasOwn(runners, 'lk_eot_audio')) return;
+  Object.defineProperty(runners, 'lk_eot_audio', { value: 'unused', enumerable: false });
 }
 
 /**
@@ -36,9 +57,15 @@ export function workerLoad(activeCalls: number, maxCalls: number): number {
  */
 export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise<void> {
   initializeLogger({ pretty: options.mode === 'dev', level: cfg.LOG_LEVEL });
+  skipUnusedEotInference();
   const log = createLogger({ name: 'worker', level: cfg.LOG_LEVEL });
   let server: AgentServer | undefined;
   let draining = false;
+  // Job processes inherit this and write their metrics there (see job-metrics.ts).
+  const jobMetrics = new JobMetricsCollector(
+    resolve(join(cfg.STACK_DIR, 'run', 'metrics', String(process.pid))),
+  );
+  process.env[METRICS_DIR_ENV] = jobMetrics.dir;
 
   const requestFunc = async (job: JobRequest) => {
     const active = server?.activeJobs.length ?? 0;
@@ -58,7 +85,8 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       apiKey: cfg.LIVEKIT_API_KEY,
       apiSecret: cfg.LIVEKIT_API_SECRET,
       requestFunc,
-      loadFunc: async (s) => workerLoad(s.activeJobs.length, cfg.MAX_CONCURRENT_CALLS),
+      loadFunc: async (s) =>
+        workerLoad(s.activeJobs.length, cfg.MAX_CONCURRENT_CALLS, cfg.WORKER_LOAD_INCLUDE_CPU),
       loadThreshold: cfg.WORKER_LOAD_THRESHOLD,
       numIdleProcesses: options.mode === 'dev' ? 1 : cfg.WORKER_IDLE_PROCESSES,
       drainTimeout: cfg.DRAIN_TIMEOUT_SECONDS * 1000,
@@ -70,7 +98,7 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
     }),
   );
 
-  const http = await startHttpServer(options.httpPort ?? cfg.HTTP_PORT, registry, {
+  const http = await startHttpServer(options.httpPort ?? cfg.HTTP_PORT, () => jobMetrics.registry(registry), {
     ready: () =>
       draining
         ? { ready: false, reason: 'draining' }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { RoomCaller } from '../../../src/caller/room-caller.js';
 import { CliProcess } from '../../helpers/cli-process.js';
 import { cfg, livekitHttpUrl } from '../../helpers/stack.js';
@@ -55,6 +55,7 @@ afterAll(async () => {
 
 describe('worker end to end on the local LiveKit server', () => {
   it('answers a dispatched call, understands the caller, and persists turns and metrics', async () => {
+    onTestFailed(() => console.log(`worker output:\n${worker.output.slice(-6000)}`));
     const roomName = randomName('e2e-room');
     const rooms = new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
     await rooms.createRoom({ name: roomName, emptyTimeout: 60 });
@@ -71,7 +72,7 @@ describe('worker end to end on the local LiveKit server', () => {
 
     try {
       // greeting, then two caller turns, each answered
-      expect(await caller.waitForAgentTurn({ timeoutMs: 30_000 })).toBe(true);
+      expect(await caller.waitForAgentTurn({ timeoutMs: 45_000 })).toBe(true);
       for (const file of ['greet-book.wav', 'name-john-smith.wav']) {
         const since = Date.now();
         await caller.say(readPcm16Wav(join(fixtures, file)).samples);
@@ -121,6 +122,20 @@ describe('worker end to end on the local LiveKit server', () => {
     );
     const steps = lifecycle.rows.map((r) => r.event_type);
     expect(steps).toEqual(expect.arrayContaining(['initiated', 'connecting', 'in_progress', 'hangup']));
+
+    // The worker's /metrics merges what the (finished) job process measured.
+    const port = Number(worker.output.match(/"http_port":(\d+)/)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    // The job process exports its metrics as it shuts down, which may be after the DB rows land.
+    const text = await poll(async () => {
+      const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /voice_agent_calls_ended_total\{outcome="interrupted"\} 1\b/.test(t) ? t : undefined;
+    }, 15_000).catch(async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    expect(text).toMatch(/voice_agent_calls_ended_total\{outcome="interrupted"\} 1\b/);
+    const v2vCount = Number(
+      text.match(/voice_agent_turn_latency_seconds_count\{[^}]*stage="v2v"[^}]*\} (\d+)/)?.[1] ?? 0,
+    );
+    expect(v2vCount).toBe(v2v.length);
   }, 150_000);
 });
 

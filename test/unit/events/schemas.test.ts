@@ -60,6 +60,7 @@ function oneOfEach(): CallEvent[] {
     }),
     makeEvent('feedback', callId, { feedback_id: randomUUID(), rating: 4 }),
     makeEvent('call.lifecycle', callId, { event_type: 'transferred', data: { to: 'sip:desk' } }),
+    makeEvent('call.heartbeat', callId, {}),
   ];
 }
 
@@ -166,7 +167,7 @@ describe('event model', () => {
     const sink = new MemoryEventSink();
     for (const e of oneOfEach()) sink.emit(e);
     await sink.flush();
-    expect(sink.events).toHaveLength(10);
+    expect(sink.events).toHaveLength(CALL_EVENT_TYPES.length);
     expect(sink.ofType('turn')[0]?.payload.text).toBe('Hello!');
   });
 });

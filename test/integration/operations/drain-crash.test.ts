@@ -1,0 +1,177 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RoomCaller } from '../../../src/caller/room-caller.js';
+import { CliProcess } from '../../helpers/cli-process.js';
+import { cfg, livekitHttpUrl } from '../../helpers/stack.js';
+import { readPcm16Wav } from '../../helpers/wav.js';
+import {
+  createTestDatabase,
+  obliterateQueues,
+  randomName,
+  type TestDatabase,
+} from '../persistence/helpers.js';
+
+/**
+ * Operations on the real stack: a worker drained with SIGTERM mid-call ends the call politely
+ * and every event it emitted reaches Postgres; a worker killed with SIGKILL mid-call leaves
+ * the call to the persister's heartbeat reaper, which marks it INTERRUPTED, with the events
+ * from before the kill kept.
+ */
+
+const fixtures = join(import.meta.dirname, '../../fixtures/audio/16k');
+const queue = randomName('ops_events');
+let db: TestDatabase;
+let persister: CliProcess;
+const workers: CliProcess[] = [];
+
+function env(agentName: string): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    EVENT_QUEUE: queue,
+    AGENT_NAME: agentName,
+    PROVIDER: 'local',
+    LOG_LEVEL: 'info',
+    WORKER_IDLE_PROCESSES: '1',
+    DRAIN_TIMEOUT_SECONDS: '3',
+    REAPER_STALE_SECONDS: '8',
+    REAPER_INTERVAL_SECONDS: '1',
+    EVENT_JOURNAL_DIR: mkdtempSync(join(tmpdir(), 'va-ops-journal-')),
+  };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  persister = new CliProcess(['persister'], env('unused'));
+  await persister.waitFor(/persister started/);
+}, 60_000);
+
+afterAll(async () => {
+  for (const w of workers) await w.stop('SIGKILL');
+  await persister?.stop();
+  await db?.drop();
+  await obliterateQueues(queue);
+});
+
+/** Starts a worker, places a call and lets the caller say one thing that gets answered. */
+async function callInProgress(): Promise<{ worker: CliProcess; caller: RoomCaller; roomName: string }> {
+  const agentName = randomName('ops-agent').replace(/_/g, '-');
+  const worker = new CliProcess(['worker', 'start', '--http-port', '0'], env(agentName));
+  workers.push(worker);
+  await worker.waitFor(/registered worker/i, 60_000);
+  const roomName = randomName('ops-room');
+  await new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createRoom({
+    name: roomName,
+    emptyTimeout: 60,
+  });
+  const caller = await RoomCaller.join({
+    url: cfg.LIVEKIT_URL,
+    apiKey: cfg.LIVEKIT_API_KEY,
+    apiSecret: cfg.LIVEKIT_API_SECRET,
+    room: roomName,
+  });
+  await new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createDispatch(
+    roomName,
+    agentName,
+  );
+  expect(await caller.waitForAgentTurn({ timeoutMs: 30_000 })).toBe(true);
+  const since = Date.now();
+  await caller.say(readPcm16Wav(join(fixtures, 'greet-book.wav')).samples);
+  expect(await caller.waitForAgentTurn({ since, timeoutMs: 20_000 })).toBe(true);
+  return { worker, caller, roomName };
+}
+
+async function endedCall(roomName: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await db.pool.query(
+      `SELECT id, status, end_reason, ended_at FROM conversations WHERE room_name = $1 AND ended_at IS NOT NULL`,
+      [roomName],
+    );
+    if (r.rows[0]) return r.rows[0];
+    if (Date.now() > deadline) throw new Error(`call in ${roomName} not finalized within ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+const TABLE_OF: Record<string, string> = {
+  turn: 'conversation_turns',
+  transition: 'state_transitions',
+  slot: 'extracted_slots',
+  metric: 'system_metrics',
+  error: 'error_logs',
+  'call.lifecycle': 'call_events',
+  appointment: 'appointments',
+  feedback: 'user_feedback',
+};
+
+describe('operations on the real stack', () => {
+  it('SIGTERM mid-call: drains, ends the call politely, and every emitted event is persisted', async () => {
+    const { worker, caller, roomName } = await callInProgress();
+    const heardBefore = caller.heard.length;
+    worker.proc.kill('SIGTERM');
+    const code = await worker.exited;
+    expect(code).toBe(0);
+    expect(worker.output).toMatch(/draining/);
+    // The shutdown goodbye reached the caller after the signal.
+    expect(caller.heard.length).toBeGreaterThan(heardBefore);
+    await caller.hangup();
+
+    const call = await endedCall(roomName, 20_000);
+    expect(call.status).toBe('INTERRUPTED');
+    expect(call.end_reason).toBe('worker_shutdown');
+    const line = worker.output.split('\n').find((l) => l.includes('call events handed over'));
+    expect(line, 'the job reports what it emitted').toBeDefined();
+    const { events, dropped } = JSON.parse(line!) as { events: Record<string, number>; dropped: number };
+    expect(dropped).toBe(0);
+    expect(events.turn).toBeGreaterThanOrEqual(2);
+    // Give the persister a moment for the last batch, then compare table by table.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const [type, table] of Object.entries(TABLE_OF)) {
+      const r = await db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE conversation_id = $1`, [
+        call.id,
+      ]);
+      expect(r.rows[0].n, `${type} → ${table}`).toBe(events[type] ?? 0);
+    }
+  }, 150_000);
+
+  it('SIGKILL mid-call: the heartbeat reaper marks the call INTERRUPTED and keeps earlier events', async () => {
+    const { worker, caller, roomName } = await callInProgress();
+    // A crash takes the whole worker down, job processes included.
+    const children = execFileSync('pgrep', ['-P', String(worker.proc.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+    expect(children.length).toBeGreaterThan(0);
+    const killedAt = Date.now();
+    for (const pid of [worker.proc.pid!, ...children]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await worker.exited;
+    await caller.hangup();
+
+    const call = await endedCall(roomName, 40_000);
+    expect(call.status).toBe('INTERRUPTED');
+    expect(call.end_reason).toBe('heartbeat_lost');
+    // ended_at is the last heartbeat the dead worker sent, i.e. before the kill
+    expect(new Date(call.ended_at).getTime()).toBeLessThanOrEqual(killedAt + 1000);
+    const turns = await db.pool.query(
+      `SELECT role, text FROM conversation_turns WHERE conversation_id = $1 ORDER BY turn_number`,
+      [call.id],
+    );
+    expect(turns.rows.filter((t) => t.role === 'user').length).toBeGreaterThanOrEqual(1);
+    expect(turns.rows.filter((t) => t.role === 'agent').length).toBeGreaterThanOrEqual(2);
+    const reaped = await db.pool.query(
+      `SELECT event_data->>'reason' AS reason FROM call_events WHERE conversation_id = $1 AND event_type = 'timeout'`,
+      [call.id],
+    );
+    expect(reaped.rows.map((r) => r.reason)).toEqual(['heartbeat_lost']);
+  }, 150_000);
+});
