@@ -106,15 +106,19 @@ export async function setupSip(cfg: Config, client = sipClient(cfg)): Promise<Se
     outbound = { id: existingOut.sipTrunkId, outcome: 'updated' };
   }
 
-  // Dispatch rule: a new room per call, our agent dispatched explicitly by name.
+  // Dispatch rule: a new room per call, our agent dispatched explicitly by name. A "callee"
+  // rule (room = prefix + the number dialled + random suffix), not an "individual" one: that
+  // would put the caller's number into the room name, which is stored in clear (and logged),
+  // while the number itself is personal data we only keep encrypted.
   const roomConfig = new RoomConfiguration({
     agents: [new RoomAgentDispatch({ agentName: cfg.AGENT_NAME })],
   });
   const existingRule = (await client.listSipDispatchRule()).find((r) => r.name === names.dispatch);
   let dispatch: SetupResult['dispatch'];
   const ruleMatches = (r: SIPDispatchRuleInfo) =>
-    r.rule?.rule.case === 'dispatchRuleIndividual' &&
+    r.rule?.rule.case === 'dispatchRuleCallee' &&
     r.rule.rule.value.roomPrefix === cfg.SIP_ROOM_PREFIX &&
+    r.rule.rule.value.randomize &&
     sameSet(r.trunkIds, [inbound.id]) &&
     r.roomConfig?.agents.length === 1 &&
     r.roomConfig.agents[0]?.agentName === cfg.AGENT_NAME;
@@ -124,7 +128,7 @@ export async function setupSip(cfg: Config, client = sipClient(cfg)): Promise<Se
     // Rules are small; replacing is simpler and safer than patching nested oneofs.
     if (existingRule) await client.deleteSipDispatchRule(existingRule.sipDispatchRuleId);
     const r = await client.createSipDispatchRule(
-      { type: 'individual', roomPrefix: cfg.SIP_ROOM_PREFIX },
+      { type: 'callee', roomPrefix: cfg.SIP_ROOM_PREFIX, randomize: true },
       { name: names.dispatch, trunkIds: [inbound.id], roomConfig },
     );
     dispatch = { id: r.sipDispatchRuleId, outcome: existingRule ? 'updated' : 'created' };

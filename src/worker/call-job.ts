@@ -6,10 +6,11 @@ import pg from 'pg';
 import { createEngineForFlow, isFlowName } from '../../agents/index.js';
 import { type Config, loadConfig } from '../config/config.js';
 import { PgBookingStore } from '../conversation/booking/pg-store.js';
+import { domainLanguage } from '../conversation/language.js';
 import { toConversationPort } from '../conversation/port.js';
 import { eventsObserver } from '../conversation/recording.js';
 import { startCallHeartbeat } from '../events/heartbeat.js';
-import { CountingSink } from '../events/index.js';
+import { CountingSink, makeEvent } from '../events/index.js';
 import { EventProducer } from '../events/producer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { callEnded, callStarted, recordError, registry } from '../observability/metrics.js';
@@ -61,7 +62,15 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
   ) => {
     const record: PipelineErrorRecord = { error_type, message, severity, recoverable: false, at: Date.now() };
     if (pipeline) pipeline.report(record);
-    else log.error({ error_type, err: message }, 'call error');
+    else {
+      // Before the pipeline exists (setup failures) the error is still the call's record.
+      log.error({ error_type, err: message }, 'call error');
+      try {
+        sink.emit(makeEvent('error', callId, { error_id: randomUUID(), error_type, message, severity }));
+      } catch {
+        // recording must never break the call
+      }
+    }
   };
 
   /** Ends the call once: outcome recorded, pipeline closed, events flushed, room closed. */
@@ -155,6 +164,10 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
       { ...cfg, FLOW: flow },
       {
         vad,
+        // pocketsphinx only hears what its language model knows: the flow's own phrases and
+        // slot vocabulary recognise 42 of the 55 scripted utterances exactly, the generic
+        // booking language 26 (measured by the simulate suite).
+        localSttOptions: { language: domainLanguage(engine.flow) },
         onError: (e) => pipeline?.report(e),
       },
     );
@@ -214,7 +227,8 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
     armMaxDuration(cfg, pipeline, lifecycle, finish, cleanup);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    reportError('call_setup_failed', message, 'critical');
+    // A busy or unanswered callee is an outcome (the call's end reason), not a fault.
+    if (!(err instanceof NotAnsweredError)) reportError('call_setup_failed', message, 'critical');
     // Every call gets its row (room, direction, flow) even when it never connected (not
     // answered, busy, nobody joined): without call.started the persister only has a nameless
     // placeholder, and `voice-agent dial --wait` finds calls by room. No-op once started.
@@ -258,26 +272,35 @@ async function dialOut(
   const identity = `sip-out-${lifecycle.callId.slice(0, 8)}`;
   lifecycle.step('ringing', 'telephony');
   const ringS = dial.ring_timeout_s ?? 30;
-  const giveUpAt = Date.now() + ringS * 1000;
+  const retryUntil = Date.now() + BRIDGE_BUSY_RETRY_MS;
   for (;;) {
     try {
       await sip.createSipParticipant(trunkId, dial.number, roomName, {
         participantIdentity: identity,
         waitUntilAnswered: true,
-        ringingTimeout: Math.max(1, Math.round((giveUpAt - Date.now()) / 1000)),
+        ringingTimeout: ringS,
       });
       break;
     } catch (err) {
-      // livekit-sip refuses new calls for a moment when its CPU is busy ("cpu exhausted"):
-      // try again within the ring time rather than fail a call nobody was asked to take.
-      if (isBridgeBusy(err) && Date.now() + 1000 < giveUpAt) {
+      // livekit-sip refuses new calls for a moment when its CPU is busy ("cpu exhausted"),
+      // before anything rings: try again for a while rather than fail the call outright.
+      if (isBridgeBusy(err) && Date.now() + 1000 < retryUntil) {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      throw new Error(notAnsweredReason(err));
+      const reason = notAnsweredReason(err, ringS);
+      throw /^(busy|no_answer|declined):/.test(reason) ? new NotAnsweredError(reason) : new Error(reason);
     }
   }
   return waitForCaller(ctx, identity);
+}
+
+/** How long an outbound call is retried while livekit-sip says its CPU is exhausted. */
+const BRIDGE_BUSY_RETRY_MS = 15_000;
+
+/** The callee was busy, declined or did not answer: the call's outcome, not a fault. */
+class NotAnsweredError extends Error {
+  override name = 'NotAnsweredError';
 }
 
 function isBridgeBusy(err: unknown): boolean {
@@ -288,13 +311,18 @@ function isBridgeBusy(err: unknown): boolean {
 
 /**
  * Why an outbound call failed, as its end reason: `busy` (486/600), `no_answer` (408/480/487,
- * ringing timed out), `declined` (603), `rejected` otherwise — with the SIP status, never the
- * number (`SIP call failed: 486 Busy Here` comes from livekit-server-sdk's SipCallError).
+ * or livekit-sip's own ringing timeout, which carries no SIP status), `declined` (603),
+ * `rejected` otherwise, `dial_failed` without a SIP status — with the status, never the number
+ * (livekit-server-sdk's SipCallError carries `sipStatusCode` / `sipStatus`).
  */
-export function notAnsweredReason(err: unknown): string {
+export function notAnsweredReason(err: unknown, ringSeconds?: number): string {
   const e = err as { sipStatusCode?: number; sipStatus?: string; message?: string };
   const code = typeof e?.sipStatusCode === 'number' ? e.sipStatusCode : undefined;
-  const status = code ? `SIP ${code}${e.sipStatus ? ` ${e.sipStatus}` : ''}` : String(e?.message ?? err);
+  const message = String(e?.message ?? err);
+  if (code === undefined && /sip request timed out/i.test(message)) {
+    return `no_answer: not answered within ${ringSeconds ?? '?'} s`;
+  }
+  const status = code ? `SIP ${code}${e.sipStatus ? ` ${e.sipStatus}` : ''}` : message;
   const kind =
     code === undefined
       ? 'dial_failed'

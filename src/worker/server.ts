@@ -90,6 +90,9 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       loadThreshold: cfg.WORKER_LOAD_THRESHOLD,
       numIdleProcesses: options.mode === 'dev' ? 1 : cfg.WORKER_IDLE_PROCESSES,
       drainTimeout: cfg.DRAIN_TIMEOUT_SECONDS * 1000,
+      // A job process loads silero and the speech providers before it is ready; the framework's
+      // 10 s default fails on a saturated machine and the call then waits for a retry.
+      initializeProcessTimeout: 30_000,
       // The framework's own health server would take port 8081 (our HTTP_PORT); ours serves it.
       host: '127.0.0.1',
       port: await freeTcpPort('127.0.0.1'),
@@ -124,9 +127,11 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
     'worker starting',
   );
 
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   const stop = (signal: string) => {
-    stopping ??= (async () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
       draining = true;
       log.info({ signal, active_calls: server?.activeJobs.length ?? 0 }, 'draining');
       try {
@@ -134,7 +139,9 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       } catch (err) {
         log.warn({ err: String(err) }, 'drain timed out; ending remaining calls');
       }
-      await server?.close().catch(() => undefined);
+      // close() can wait forever on a job process that is still initializing (framework
+      // behaviour in 1.9); calls have had their drain time and their goodbye by now.
+      await Promise.race([server?.close().catch(() => undefined), new Promise((r) => setTimeout(r, 30_000))]);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       log.info('worker stopped');
       process.exit(0);

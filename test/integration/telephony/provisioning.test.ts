@@ -50,7 +50,8 @@ describe('voice-agent sip setup (real LiveKit server)', () => {
       expect(trunk?.numbers.sort()).toEqual(['+15550198', '+15550199']);
       const rule = status.dispatch.find((r) => r.name === `${agentName}-dispatch`);
       expect(rule?.roomConfig?.agents[0]?.agentName).toBe(agentName);
-      expect(rule?.rule?.rule.case).toBe('dispatchRuleIndividual');
+      // One room per call named after the number dialled, never the caller's (PII).
+      expect(rule?.rule?.rule.case).toBe('dispatchRuleCallee');
       expect(status.dispatch.filter((r) => r.name === `${agentName}-dispatch`)).toHaveLength(1);
     } finally {
       await cleanup();
