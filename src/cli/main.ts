@@ -2,9 +2,11 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { registerDemo } from './demo.js';
+import { registerDial } from './dial.js';
 import { registerDlq } from './dlq.js';
 import { registerMigrate } from './migrate.js';
 import { registerPersister } from './persister.js';
+import { registerPool } from './pool.js';
 import { registerReaper } from './reaper.js';
 import { registerRetention } from './retention.js';
 import { registerSimulate } from './simulate.js';
@@ -19,7 +21,9 @@ const program = new Command()
 
 registerStack(program);
 registerSip(program);
+registerDial(program);
 registerWorker(program);
+registerPool(program);
 registerDemo(program);
 registerMigrate(program);
 registerPersister(program);

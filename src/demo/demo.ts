@@ -48,7 +48,12 @@ export async function runDemo(
 
   step('Worker and persister');
   const agentName = `${cfg.AGENT_NAME}-demo`;
-  const env = { AGENT_NAME: agentName, WORKER_IDLE_PROCESSES: '1', LOG_LEVEL: 'info' };
+  const env = {
+    AGENT_NAME: agentName,
+    WORKER_IDLE_PROCESSES: '1',
+    LOG_LEVEL: 'info',
+    WORKER_LOAD_INCLUDE_CPU: 'false',
+  };
   const logDir = join(cfg.STACK_DIR, 'logs');
   const persister = new BackgroundService('demo-persister', ['persister'], env, logDir);
   const worker = new BackgroundService('demo-worker', ['worker', 'start', '--http-port', '0'], env, logDir);

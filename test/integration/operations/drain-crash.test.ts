@@ -36,6 +36,8 @@ function env(agentName: string): Record<string, string> {
     PROVIDER: 'local',
     LOG_LEVEL: 'info',
     WORKER_IDLE_PROCESSES: '1',
+    // Dispatch must not depend on how busy the test machine is.
+    WORKER_LOAD_INCLUDE_CPU: 'false',
     DRAIN_TIMEOUT_SECONDS: '3',
     REAPER_STALE_SECONDS: '8',
     REAPER_INTERVAL_SECONDS: '1',
@@ -77,10 +79,10 @@ async function callInProgress(): Promise<{ worker: CliProcess; caller: RoomCalle
     roomName,
     agentName,
   );
-  expect(await caller.waitForAgentTurn({ timeoutMs: 30_000 })).toBe(true);
+  expect(await caller.waitForAgentTurn({ timeoutMs: 45_000 }), 'greeting').toBe(true);
   const since = Date.now();
   await caller.say(readPcm16Wav(join(fixtures, 'greet-book.wav')).samples);
-  expect(await caller.waitForAgentTurn({ since, timeoutMs: 20_000 })).toBe(true);
+  expect(await caller.waitForAgentTurn({ since, timeoutMs: 30_000 }), 'reply').toBe(true);
   return { worker, caller, roomName };
 }
 

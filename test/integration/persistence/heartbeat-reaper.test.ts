@@ -24,7 +24,7 @@ import {
  * though it is silent for longer than the threshold.
  */
 
-const STALE_SECONDS = 2;
+const STALE_SECONDS = 3;
 
 describe('heartbeat → persister → reaper', () => {
   let db: TestDatabase;

@@ -93,7 +93,7 @@ describe('while Redis is unreachable', () => {
       const res = await fetch(url);
       const body = await res.text();
       expect(res.status).toBe(200);
-      expect(performance.now() - t0).toBeLessThan(1500);
+      expect(performance.now() - t0).toBeLessThan(3000); // timeout 300 ms; the rest is a busy CI host
       expect(body).toContain('# TYPE voice_agent_event_queue_depth gauge');
     }
     const body = await (await fetch(url)).text();

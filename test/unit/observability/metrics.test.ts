@@ -95,7 +95,7 @@ describe('/metrics', () => {
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
       const text = await scrape();
-      expect(performance.now() - t0).toBeLessThan(1000);
+      expect(performance.now() - t0).toBeLessThan(2500); // timeout 200 ms; slack for a busy host
       expect(value(text, 'voice_agent_event_queue_depth')).toBe(3);
     }
     expect(calls).toBe(1); // one sample in flight at most, however many scrapes

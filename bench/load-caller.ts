@@ -1,0 +1,302 @@
+/**
+ * A lightweight caller for the load benchmark: the same room behaviour as src/caller
+ * RoomCaller (joins as a participant, publishes a microphone track that always carries audio
+ * — utterances with silence between, paced in real time — and listens to the agent), but it
+ * keeps no audio: tens of callers run in the benchmark process for minutes, and RoomCaller
+ * stores every heard frame. Instead it timestamps what the measurements need:
+ *
+ * - `speechEndAt`: when the frame holding the last voiced sample of an utterance was handed
+ *   to the audio source (the voice-to-voice anchor; trailing silence of a recording is not
+ *   counted as speech);
+ * - agent speech onsets (first loud frame after a quiet period) for voice-to-voice;
+ * - stalls in the heard stream: a frame arriving more than LATE_MS after the previous one
+ *   (the stream is continuous — the jitter buffer plays silence when the agent is quiet);
+ * - gaps inside an agent turn: quiet runs of ≥ GAP_MIN_MS between loud frames of one reply
+ *   (an agent that cannot keep its audio source fed underruns; the fake TTS tone has none).
+ */
+import {
+  AudioFrame,
+  AudioSource,
+  AudioStream,
+  LocalAudioTrack,
+  type RemoteTrack,
+  Room,
+  RoomEvent,
+  TrackKind,
+  TrackPublishOptions,
+  TrackSource,
+} from '@livekit/rtc-node';
+import { AccessToken } from 'livekit-server-sdk';
+import { quietRtcLogs } from '../src/caller/quiet-rtc.js';
+
+export const FRAME_MS = 20;
+/** A heard frame this much later than the previous one counts as late (4 frame periods). */
+export const LATE_MS = 80;
+/** Quiet inside an agent reply that counts as a gap. */
+export const GAP_MIN_MS = 60;
+/** Quiet that ends an agent reply. */
+export const TURN_END_QUIET_MS = 700;
+/** The pump sends at most this many overdue frames at once. */
+const MAX_CATCH_UP = 5;
+
+export interface LoadCallerOptions {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  room: string;
+  identity: string;
+  sampleRate?: number;
+  /** Agent audio above this level (dBFS over a frame) is speech. Default -45. */
+  speechDbfs?: number;
+}
+
+/** Counters that only grow; the benchmark subtracts snapshots. */
+export interface CallerCounters {
+  heardFrames: number;
+  lateFrames: number;
+  /** Gaps inside agent replies, and their total length. */
+  gaps: number;
+  gapMs: number;
+  /** Loud agent audio heard, ms. */
+  agentSpeechMs: number;
+  /**
+   * Silence frames the caller did not send because this process fell more than MAX_CATCH_UP
+   * frames behind (a starved benchmark process; a network would drop such late packets too).
+   */
+  skippedSendFrames: number;
+}
+
+export interface InboundAudioStats {
+  packetsReceived: number;
+  packetsLost: number;
+  totalSamplesReceived: number;
+  concealedSamples: number;
+  silentConcealedSamples: number;
+}
+
+interface OnsetWaiter {
+  since: number;
+  resolve: (at: number) => void;
+}
+
+export class LoadCaller {
+  readonly room = new Room();
+  readonly sampleRate: number;
+  readonly counters: CallerCounters = {
+    heardFrames: 0,
+    lateFrames: 0,
+    gaps: 0,
+    gapMs: 0,
+    agentSpeechMs: 0,
+    skippedSendFrames: 0,
+  };
+  /** performance.now() of the last loud agent frame. */
+  lastLoudAt: number | undefined;
+  /** performance.now() of the last voiced frame of the latest utterance, once sent. */
+  speechEndAt: number | undefined;
+  disconnected = false;
+  #source: AudioSource;
+  #queue: { data: Int16Array; voicedEnd: boolean }[] = [];
+  #pump: NodeJS.Timeout | undefined;
+  #closed = false;
+  #drained: (() => void)[] = [];
+  #onsetWaiters: OnsetWaiter[] = [];
+  readonly #threshold: number;
+  readonly #frameSamples: number;
+
+  private constructor(readonly options: LoadCallerOptions) {
+    this.sampleRate = options.sampleRate ?? 16000;
+    this.#frameSamples = (this.sampleRate * FRAME_MS) / 1000;
+    this.#threshold = 32768 * 10 ** ((options.speechDbfs ?? -45) / 20);
+    this.#source = new AudioSource(this.sampleRate, 1, 200);
+  }
+
+  static async join(options: LoadCallerOptions): Promise<LoadCaller> {
+    quietRtcLogs();
+    const caller = new LoadCaller(options);
+    await caller.#connect();
+    return caller;
+  }
+
+  async #connect(): Promise<void> {
+    const o = this.options;
+    const at = new AccessToken(o.apiKey, o.apiSecret, { identity: o.identity, ttl: '1h' });
+    at.addGrant({ roomJoin: true, room: o.room, canPublish: true, canSubscribe: true });
+    this.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
+      if (track.kind === TrackKind.KIND_AUDIO) this.#listen(track).catch(() => undefined);
+    });
+    this.room.on(RoomEvent.Disconnected, () => {
+      this.disconnected = true;
+    });
+    await this.room.connect(o.url, await at.toJwt(), { autoSubscribe: true, dynacast: false });
+    await this.room.localParticipant!.publishTrack(
+      LocalAudioTrack.createAudioTrack('caller-mic', this.#source),
+      new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
+    );
+    this.#startPump();
+  }
+
+  async #listen(track: RemoteTrack): Promise<void> {
+    let stream: AudioStream;
+    try {
+      stream = new AudioStream(track, { sampleRate: this.sampleRate, numChannels: 1, frameSizeMs: FRAME_MS });
+    } catch {
+      return; // the track went away before we could listen (the agent left)
+    }
+    const threshold2 = this.#threshold * this.#threshold;
+    let lastArrival: number | undefined;
+    let quietRun = 0; // ms of quiet since the last loud frame
+    let inTurn = false;
+    for await (const frame of stream) {
+      if (this.#closed) break;
+      const now = performance.now();
+      const c = this.counters;
+      c.heardFrames++;
+      if (lastArrival !== undefined && now - lastArrival > LATE_MS) c.lateFrames++;
+      lastArrival = now;
+      const data = frame.data;
+      let sum = 0;
+      for (let i = 0; i < data.length; i++) sum += data[i]! * data[i]!;
+      const frameMs = (frame.samplesPerChannel / frame.sampleRate) * 1000;
+      if (sum / Math.max(1, data.length) > threshold2) {
+        if (inTurn && quietRun >= GAP_MIN_MS) {
+          c.gaps++;
+          c.gapMs += quietRun;
+        }
+        inTurn = true;
+        quietRun = 0;
+        c.agentSpeechMs += frameMs;
+        this.lastLoudAt = now;
+        if (this.#onsetWaiters.length > 0) {
+          const keep: OnsetWaiter[] = [];
+          for (const w of this.#onsetWaiters) {
+            if (now >= w.since) w.resolve(now);
+            else keep.push(w);
+          }
+          this.#onsetWaiters = keep;
+        }
+      } else {
+        quietRun += frameMs;
+        if (quietRun >= TURN_END_QUIET_MS) inTurn = false;
+      }
+    }
+  }
+
+  /** Sends FRAME_MS frames on a wall-clock schedule: queued speech first, silence otherwise. */
+  #startPump(): void {
+    const t0 = performance.now();
+    let sent = 0;
+    const silence = new Int16Array(this.#frameSamples);
+    const tick = () => {
+      if (this.#closed) return;
+      const due = Math.floor((performance.now() - t0) / FRAME_MS);
+      if (due - sent > MAX_CATCH_UP) {
+        // Do not burst seconds of audio into the source: drop what is hopelessly late (silence
+        // only — speech frames stay queued, so an utterance is never cut).
+        const skip = due - sent - MAX_CATCH_UP;
+        if (this.#queue.length === 0) {
+          this.counters.skippedSendFrames += skip;
+          sent += skip;
+        }
+      }
+      while (sent < due) {
+        const chunk = this.#queue.shift();
+        if (chunk?.voicedEnd) this.speechEndAt = performance.now();
+        if (!chunk && this.#drained.length) for (const done of this.#drained.splice(0)) done();
+        const data = chunk?.data ?? silence;
+        this.#source
+          .captureFrame(new AudioFrame(data, this.sampleRate, 1, data.length))
+          .catch(() => undefined);
+        sent++;
+      }
+      this.#pump = setTimeout(tick, FRAME_MS);
+    };
+    tick();
+  }
+
+  /**
+   * Queues an utterance (mono PCM16 at `sampleRate`; `speechEnd` = sample index where its
+   * speech ends) and resolves once all of it has been sent.
+   */
+  say(samples: Int16Array, speechEnd = samples.length): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const n = this.#frameSamples;
+    const lastVoicedFrame = Math.max(0, Math.ceil(speechEnd / n) - 1);
+    for (let off = 0, i = 0; off < samples.length; off += n, i++) {
+      const frame = new Int16Array(n);
+      frame.set(samples.subarray(off, Math.min(samples.length, off + n)));
+      this.#queue.push({ data: frame, voicedEnd: i === lastVoicedFrame });
+    }
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  /** performance.now() of the first loud agent frame at or after `since`; undefined on timeout. */
+  agentSpeechAfter(since: number, timeoutMs: number): Promise<number | undefined> {
+    if (this.lastLoudAt !== undefined && this.lastLoudAt >= since) return Promise.resolve(this.lastLoudAt);
+    return new Promise((resolve) => {
+      const waiter = {
+        since,
+        resolve: (at: number) => {
+          clearTimeout(timer);
+          resolve(at);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#onsetWaiters = this.#onsetWaiters.filter((w) => w !== waiter);
+        resolve(undefined);
+      }, timeoutMs);
+      this.#onsetWaiters.push(waiter);
+    });
+  }
+
+  /** Resolves true once the agent has been quiet for `quietMs` (false on timeout). */
+  async agentQuiet(quietMs: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline && !this.#closed) {
+      const last = this.lastLoudAt ?? 0;
+      const quietFor = performance.now() - last;
+      if (quietFor >= quietMs) return true;
+      await new Promise((r) => setTimeout(r, Math.max(20, quietMs - quietFor)));
+    }
+    return false;
+  }
+
+  /** WebRTC receive statistics of the agent's audio (summed over inbound audio streams). */
+  async inboundAudioStats(): Promise<InboundAudioStats> {
+    const out: InboundAudioStats = {
+      packetsReceived: 0,
+      packetsLost: 0,
+      totalSamplesReceived: 0,
+      concealedSamples: 0,
+      silentConcealedSamples: 0,
+    };
+    if (this.#closed || this.disconnected) return out;
+    const stats = await this.room.getRtcStats();
+    // The inbound RTP stream shows up on whichever peer connection carries it (one PC in
+    // rtc-node's default mode: the "publisher" list).
+    for (const s of [...stats.publisherStats, ...stats.subscriberStats]) {
+      if (s.stats.case !== 'inboundRtp') continue;
+      const v = s.stats.value;
+      if (v.stream?.kind !== 'audio') continue;
+      out.packetsReceived += Number(v.received?.packetsReceived ?? 0);
+      out.packetsLost += Number(v.received?.packetsLost ?? 0);
+      out.totalSamplesReceived += Number(v.inbound?.totalSamplesReceived ?? 0);
+      out.concealedSamples += Number(v.inbound?.concealedSamples ?? 0);
+      out.silentConcealedSamples += Number(v.inbound?.silentConcealedSamples ?? 0);
+    }
+    return out;
+  }
+
+  async hangup(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#pump);
+    for (const done of this.#drained.splice(0)) done();
+    for (const w of this.#onsetWaiters.splice(0)) w.resolve(Number.NaN);
+    // bounded: one stuck disconnect must not hold up the end of a benchmark
+    const bounded = (p: Promise<unknown>) =>
+      Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await bounded(this.room.disconnect());
+    await bounded(this.#source.close());
+  }
+}
