@@ -91,8 +91,10 @@ const ORDINAL_UNITS: Record<string, string> = {
   twelve: 'twelfth',
 };
 
-/** 0..9999 in words as STT engines write them ("twenty five"). */
+/** 0..999999 in words as STT engines write them ("twenty five"). */
 export function numberToWords(n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n >= 1_000_000)
+    throw new RangeError(`numberToWords: ${n} out of range`);
   if (n < 20) return UNITS[n] ?? String(n);
   if (n < 100) {
     const t = TENS[Math.floor(n / 10)] ?? '';

@@ -1,3 +1,5 @@
+import { numberToWords, ordinalToWords } from '../../conversation/speech.js';
+
 /**
  * Text → the word sequence a speaker says, in the spelling of the CMU pronouncing dictionary:
  * lowercase, numbers as words ("3:30" → "three thirty", "5th" → "fifth", "0198" → "zero one
@@ -5,89 +7,19 @@
  * Used to build recognition vocabularies and to compare transcripts (WER).
  */
 
-const ONES = [
-  'zero',
-  'one',
-  'two',
-  'three',
-  'four',
-  'five',
-  'six',
-  'seven',
-  'eight',
-  'nine',
-  'ten',
-  'eleven',
-  'twelve',
-  'thirteen',
-  'fourteen',
-  'fifteen',
-  'sixteen',
-  'seventeen',
-  'eighteen',
-  'nineteen',
-];
-const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
-const ORDINAL_WORDS: Record<string, string> = {
-  one: 'first',
-  two: 'second',
-  three: 'third',
-  four: 'fourth',
-  five: 'fifth',
-  six: 'sixth',
-  seven: 'seventh',
-  eight: 'eighth',
-  nine: 'ninth',
-  ten: 'tenth',
-  eleven: 'eleventh',
-  twelve: 'twelfth',
-  thirteen: 'thirteenth',
-  fourteen: 'fourteenth',
-  fifteen: 'fifteenth',
-  sixteen: 'sixteenth',
-  seventeen: 'seventeenth',
-  eighteen: 'eighteenth',
-  nineteen: 'nineteenth',
-  twenty: 'twentieth',
-  thirty: 'thirtieth',
-  forty: 'fortieth',
-  fifty: 'fiftieth',
-  sixty: 'sixtieth',
-  seventy: 'seventieth',
-  eighty: 'eightieth',
-  ninety: 'ninetieth',
-  hundred: 'hundredth',
-  thousand: 'thousandth',
-};
-
-/** Cardinal number in words, 0 ≤ n < 1,000,000 ("one hundred twenty three"). */
-export function numberToWords(n: number): string {
-  if (!Number.isInteger(n) || n < 0 || n >= 1_000_000)
-    throw new RangeError(`numberToWords: ${n} out of range`);
-  if (n < 20) return ONES[n]!;
-  if (n < 100) return TENS[Math.floor(n / 10)]! + (n % 10 ? ` ${ONES[n % 10]}` : '');
-  if (n < 1000) return `${ONES[Math.floor(n / 100)]} hundred${n % 100 ? ` ${numberToWords(n % 100)}` : ''}`;
-  return `${numberToWords(Math.floor(n / 1000))} thousand${n % 1000 ? ` ${numberToWords(n % 1000)}` : ''}`;
-}
-
-/** Ordinal in words ("twenty first"). */
-export function ordinalToWords(n: number): string {
-  const words = numberToWords(n).split(' ');
-  const last = words.pop()!;
-  words.push(ORDINAL_WORDS[last] ?? `${last}th`);
-  return words.join(' ');
-}
+// One spelling of numbers for the whole project: the engine's speech helpers.
+export { numberToWords, ordinalToWords };
 
 /** Digits one by one ("0198" → "zero one nine eight"). */
 export function digitsToWords(digits: string): string {
-  return [...digits].map((d) => ONES[Number(d)]!).join(' ');
+  return [...digits].map((d) => numberToWords(Number(d))).join(' ');
 }
 
 /** A time of day "h:mm" as spoken: 3:30 → "three thirty", 3:05 → "three oh five", 3:00 → "three o'clock". */
 export function clockToWords(hours: number, minutes: number): string {
   const h = numberToWords(hours);
   if (minutes === 0) return `${h} o'clock`;
-  if (minutes < 10) return `${h} oh ${ONES[minutes]}`;
+  if (minutes < 10) return `${h} oh ${numberToWords(minutes)}`;
   return `${h} ${numberToWords(minutes)}`;
 }
 
@@ -147,7 +79,7 @@ function normalizeToken(tok: string, options: NormalizeOptions): string[] {
   }
   if (/^[a-z0-9]+$/i.test(tok) && /\d/.test(tok) && /[a-z]/i.test(tok)) {
     // Mixed letters and digits: a code, spelled out.
-    return [...tok.toLowerCase()].map((c) => (/\d/.test(c) ? ONES[Number(c)]! : c));
+    return [...tok.toLowerCase()].map((c) => (/\d/.test(c) ? numberToWords(Number(c)) : c));
   }
   // Dotted abbreviations like "u.s." → letters
   if (/^([a-z]\.)+[a-z]?$/i.test(tok)) return tok.toLowerCase().replace(/\./g, '').split('');
