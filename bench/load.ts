@@ -4,9 +4,10 @@
  *
  *   npm run bench:load                      # build, then node dist/bench/load.js
  *   node dist/bench/load.js --quick         # steps 1,2,4 with short windows (~3 min)
- *   node dist/bench/load.js --steps 1,10,20,40 --window 30 [--local] [--json] [--no-stop] [--profile]
+ *   node dist/bench/load.js --steps 1,10,20,40 --window 30 [--executor shared|process] [--local] [--json] [--no-stop] [--profile]
  *
- * It starts, as operators do, one `voice-agent worker start` process (PROVIDER=fake: instant
+ * It starts, as operators do, one `voice-agent worker start` process (WORKER_EXECUTOR from
+ * --executor: every call in the worker, or a job process per call; PROVIDER=fake: instant
  * fake STT/TTS, everything else real — VAD, turn detection, engine, events; `--local` runs
  * the offline pocketsphinx/flite providers instead) and one `voice-agent persister`, in a
  * scratch database and queue. Then it ramps K concurrent calls against the local LiveKit
@@ -58,10 +59,6 @@ import pg from 'pg';
 import { soundSpans } from '../src/audio/level.js';
 import { readWav } from '../src/audio/wav.js';
 import { type Config, loadConfig } from '../src/config/config.js';
-import { quoteIdent, splitDatabaseUrl } from '../src/persistence/db.js';
-import { migrateUp } from '../src/persistence/migrate.js';
-import type { ProbeSample } from './lag-probe.js';
-import { type CallerCounters, type InboundAudioStats, LoadCaller, TURN_END_QUIET_MS } from './load-caller.js';
 import {
   CLOCK_TICKS_PER_SECOND,
   cmdline,
@@ -74,7 +71,11 @@ import {
   readMemory,
   readStat,
   treeTicks,
-} from './proc-stats.js';
+} from '../src/observability/proc-stats.js';
+import { quoteIdent, splitDatabaseUrl } from '../src/persistence/db.js';
+import { migrateUp } from '../src/persistence/migrate.js';
+import type { ProbeSample } from './lag-probe.js';
+import { type CallerCounters, type InboundAudioStats, LoadCaller, TURN_END_QUIET_MS } from './load-caller.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)); // dist/bench → repository root
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -108,6 +109,8 @@ interface Options {
   staggerMs: number;
   idle: number;
   local: boolean;
+  /** WORKER_EXECUTOR: a process per call, or every call in the worker process. */
+  executor: 'process' | 'shared';
   json: boolean;
   keep: boolean;
   maxMinutes: number;
@@ -155,6 +158,8 @@ interface StepResult {
     inferenceRssMb: number | null;
     /** Everything the worker tree holds / K. */
     treeRssPerCallMb: number;
+    /** (worker tree RSS now − before the first call) / K: what one more call costs. */
+    marginalRssPerCallMb: number;
   };
   lag: {
     jobP99MedianMs: number | null;
@@ -543,7 +548,7 @@ async function main(o: Options): Promise<void> {
   const provider = o.local ? 'local' : 'fake';
 
   progress.note(
-    `bench:load — provider ${provider}, steps ${o.steps.join(',')}, window ${o.windowS} s (one call: ${o.baselineWindowS} s), ` +
+    `bench:load — executor ${o.executor}, provider ${provider}, steps ${o.steps.join(',')}, window ${o.windowS} s (one call: ${o.baselineWindowS} s), ` +
       `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
   );
   await migrateUp(dbUrl);
@@ -564,6 +569,7 @@ async function main(o: Options): Promise<void> {
       ...env,
       MAX_CONCURRENT_CALLS: String(maxK + 10),
       WORKER_IDLE_PROCESSES: String(o.idle),
+      WORKER_EXECUTOR: o.executor,
       MAX_CALL_SECONDS: '3600',
       DRAIN_TIMEOUT_SECONDS: '15',
       // Report only calls / MAX_CONCURRENT_CALLS as load: the 1-minute load average of a shared
@@ -598,6 +604,8 @@ async function main(o: Options): Promise<void> {
   const benchLag = monitorEventLoopDelay({ resolution: 10 });
   benchLag.enable();
   const livekitPid = findProcess(/livekit-server/);
+  let baseTreeRssKb = 0;
+  const shared = o.executor === 'shared';
 
   try {
     await persister.waitFor(/persister started/, 30_000);
@@ -610,6 +618,10 @@ async function main(o: Options): Promise<void> {
       (n) => progress.update(`warming job processes: ${n}/${o.idle}`),
     );
     await sleep(2000);
+    baseTreeRssKb = [...processTree(worker.pid).keys()].reduce(
+      (sum, pid) => sum + (readMemory(pid)?.rssKb ?? 0),
+      0,
+    );
 
     for (const [i, k] of o.steps.entries()) {
       if (interrupted) break;
@@ -624,7 +636,8 @@ async function main(o: Options): Promise<void> {
       // ramp: wait for warm processes, then start the new calls a little apart
       const toAdd = k - pool.calls.size;
       // This is a shared machine: do not ramp into the OOM killer.
-      const perCallKb = 400 * 1024; // job process, caller, LiveKit's share, with margin
+      // job process (or the call's share of the shared worker), caller, LiveKit's share, with margin
+      const perCallKb = (shared ? 120 : 400) * 1024;
       if (memAvailableKb() - toAdd * perCallKb < MEMORY_RESERVE_KB) {
         progress.note(
           `stopping before K=${k}: ${toAdd} more calls at ~${(perCallKb / 1024).toFixed(0)} MB would leave < ${MEMORY_RESERVE_KB / 2 ** 20} GiB available`,
@@ -644,16 +657,19 @@ async function main(o: Options): Promise<void> {
       }
       // let the pool refill, so no process start falls into the window
       let warmAtStart = 0;
-      await waitForWarm(
-        worker.pid,
-        o.idle,
-        45_000,
-        () => interrupted,
-        (n) => {
-          warmAtStart = n;
-          progress.update(`${label}  ${pool.up}/${k} calls up, warm processes ${n}/${o.idle}  ${elapsed()}`);
-        },
-      );
+      if (!shared)
+        await waitForWarm(
+          worker.pid,
+          o.idle,
+          45_000,
+          () => interrupted,
+          (n) => {
+            warmAtStart = n;
+            progress.update(
+              `${label}  ${pool.up}/${k} calls up, warm processes ${n}/${o.idle}  ${elapsed()}`,
+            );
+          },
+        );
       await sleep(o.settleS * 1000);
       if (interrupted) break;
 
@@ -701,10 +717,13 @@ async function main(o: Options): Promise<void> {
         jobCpu.set(owner, (jobCpu.get(owner) ?? 0) + processTicks(startTree, endTree, pid) / ticksPerCore);
       }
       // The calls up are carried by the busiest job processes (idle warm ones use ~1 %).
-      const active = [...view.jobs]
-        .sort((a, b) => (jobCpu.get(b) ?? 0) - (jobCpu.get(a) ?? 0))
-        .slice(0, pool.up)
-        .filter((pid) => (jobCpu.get(pid) ?? 0) >= ACTIVE_CPU_SHARE);
+      // Shared executor: every call is in the worker process itself.
+      const active = shared
+        ? [worker.pid]
+        : [...view.jobs]
+            .sort((a, b) => (jobCpu.get(b) ?? 0) - (jobCpu.get(a) ?? 0))
+            .slice(0, pool.up)
+            .filter((pid) => (jobCpu.get(pid) ?? 0) >= ACTIVE_CPU_SHARE);
       const idle = view.jobs.filter((pid) => !active.includes(pid));
       const sumCpu = (pids: number[]) => pids.reduce((a, pid) => a + (jobCpu.get(pid) ?? 0), 0);
       const inferenceCores = view.inference.reduce(
@@ -760,14 +779,15 @@ async function main(o: Options): Promise<void> {
           ),
         },
         memory: {
-          rssPerCallMb: round(activeRss / 1024 / Math.max(1, active.length), 1),
-          pssPerCallMb: round(activePss / 1024 / Math.max(1, active.length), 1),
+          rssPerCallMb: round(activeRss / 1024 / Math.max(1, shared ? k : active.length), 1),
+          pssPerCallMb: round(activePss / 1024 / Math.max(1, shared ? k : active.length), 1),
           activeJobProcesses: active.length,
           idleJobProcesses: idle.length,
           idleRssMb: round(idleRss / 1024 / Math.max(1, idle.length), 1),
           workerRssMb: round(mem(worker.pid).rssKb / 1024, 1),
           inferenceRssMb: view.inference.length ? round(inferenceRss / 1024, 1) : null,
           treeRssPerCallMb: round(treeRss / 1024 / k, 1),
+          marginalRssPerCallMb: round((treeRss - baseTreeRssKb) / 1024 / k, 1),
         },
         lag: {
           jobP99MedianMs: nullableRound(median(jobP99), 1),
@@ -947,14 +967,14 @@ function report(
   }
   const ms = (v: number | null) => (v === null || !Number.isFinite(v) ? '-' : `${v.toFixed(0)}`);
   const resources = [
-    '| K | calls up | CPU/call (worker tree) | CPU/call (job process) | worker tree | bench callers | livekit-server | everything else | RSS/call | PSS/call | worker main RSS | warm idle processes |',
-    '| -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: |',
+    '| K | calls up | CPU/call (worker tree) | CPU/call (job process) | worker tree | bench callers | livekit-server | everything else | RSS/call | PSS/call | added RSS/call | worker main RSS | warm idle processes |',
+    '| -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: |',
     ...results.map(
       (r) =>
         `| ${r.k} | ${r.callsUp} | ${r.cpu.perCallPct.toFixed(1)} % | ${r.cpu.activeJobsPerCallPct.toFixed(1)} % | ` +
         `${r.cpu.workerTreeCores.toFixed(2)} cores | ${r.cpu.benchCores.toFixed(2)} | ${r.cpu.livekitCores?.toFixed(2) ?? '-'} | ` +
         `${r.cpu.otherCores.toFixed(2)} (machine ${r.cpu.machineBusyPct.toFixed(0)} %) | ` +
-        `${r.memory.rssPerCallMb.toFixed(0)} MB | ${r.memory.pssPerCallMb.toFixed(0)} MB | ${r.memory.workerRssMb.toFixed(0)} MB | ` +
+        `${r.memory.rssPerCallMb.toFixed(0)} MB | ${r.memory.pssPerCallMb.toFixed(0)} MB | ${r.memory.marginalRssPerCallMb.toFixed(0)} MB | ${r.memory.workerRssMb.toFixed(0)} MB | ` +
         `${r.memory.idleJobProcesses} × ${r.memory.idleRssMb.toFixed(0)} MB |`,
     ),
   ].join('\n');
@@ -971,6 +991,7 @@ function report(
     ),
   ].join('\n');
   const summary = {
+    executor: o.executor,
     provider: meta.provider,
     machine: {
       cores: cpus().length,
@@ -993,7 +1014,8 @@ function report(
     quality,
     '',
     `one-call v2v p95: ${base ? `${base.v2v.p95Ms} ms` : '-'}; largest K with v2v p95 within ${V2V_TOLERANCE_MS} ms of it (steps in order, all calls up): ${maxK ?? 'none'}`,
-    'CPU/call = worker process tree CPU / K (% of one core); job process = the process carrying a call; RSS/PSS per call = those processes;',
+    `executor: ${o.executor}. CPU/call = worker process tree CPU / K (% of one core); job process = the process carrying a call` +
+      ` (shared: the worker itself); RSS/PSS per call = those processes / calls; added RSS/call = (worker tree RSS − before the first call) / K`,
     ...(meta.stoppedBecause ? [`stopped: ${meta.stoppedBecause}`] : []),
     'v2v = last voiced sample sent → first loud agent frame heard (includes ~1.05 s of deliberate endpointing: 550 ms VAD silence + 500 ms delay).',
   ].join('\n');
@@ -1010,6 +1032,11 @@ const program = new Command('bench:load')
   .option('--steps <list>', 'concurrent calls per step, ascending', '1,2,4,6,8,10,15,20,30,40')
   .option('--quick', 'short run: steps 1,2,4, 15 s windows (30 s for one call)')
   .option('--local', 'offline speech providers (pocketsphinx + flite) instead of the instant fakes')
+  .option(
+    '--executor <kind>',
+    'shared (every call in the worker, the default) or process (a process per call)',
+    'shared',
+  )
   .option('--window <s>', 'measurement window per step, seconds', '30')
   .option('--baseline-window <s>', 'measurement window of a one-call step, seconds', '75')
   .option('--settle <s>', 'wait after the ramp before measuring, seconds', '4')
@@ -1029,6 +1056,9 @@ const program = new Command('bench:load')
     if (steps.length === 0 || steps.some((s, i) => i > 0 && s <= steps[i - 1]!)) {
       throw new Error('--steps must be ascending positive integers, e.g. 1,5,10,20');
     }
+    const executor = String(opts.executor);
+    if (executor !== 'process' && executor !== 'shared')
+      throw new Error('--executor must be process or shared');
     const increase = Math.max(...steps.map((s, i) => s - (i > 0 ? steps[i - 1]! : 0)));
     await main({
       steps,
@@ -1036,8 +1066,9 @@ const program = new Command('bench:load')
       baselineWindowS: quick ? 30 : Number(opts.baselineWindow),
       settleS: Number(opts.settle),
       staggerMs: Number(opts.stagger),
-      idle: opts.idle !== undefined ? Number(opts.idle) : Math.min(8, increase),
+      idle: executor === 'shared' ? 0 : opts.idle !== undefined ? Number(opts.idle) : Math.min(8, increase),
       local: Boolean(opts.local),
+      executor,
       json: Boolean(opts.json),
       keep: Boolean(opts.keep),
       maxMinutes: Number(opts.maxMinutes),

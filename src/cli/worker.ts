@@ -9,14 +9,16 @@ export function registerWorker(program: Command): void {
 
   worker
     .command('dev')
-    .description('development: readable logs, one warm job process')
+    .description('development: readable logs (WORKER_EXECUTOR=process: one warm job process)')
     .action(async () => {
       await runWorker(loadConfig(), { mode: 'dev' });
     });
 
   worker
     .command('start')
-    .description('production: JSON logs, warm process pool, load reporting, drain on SIGTERM')
+    .description(
+      'production: JSON logs, load reporting, drain on SIGTERM (WORKER_EXECUTOR: calls in this process or a process each)',
+    )
     .option('--http-port <port>', 'health/metrics port (default HTTP_PORT)', (v) => Number(v))
     .action(async (opts: { httpPort?: number }) => {
       await runWorker(loadConfig(), {

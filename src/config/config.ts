@@ -89,11 +89,18 @@ export const envSchema = z.object({
   /** Above this load (max of CPU and active calls / MAX_CONCURRENT_CALLS) LiveKit sends no new calls. */
   WORKER_LOAD_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.9),
   /**
-   * Count the machine's CPU (load average per core) in the load reported to LiveKit. LiveKit
-   * sends no job to a worker reporting 0.7 or more, so on a shared machine (CI) other jobs' CPU
-   * would stop all calls; `false` reports only active calls / MAX_CONCURRENT_CALLS.
+   * Count the worker's own CPU (its process and job processes, as a share of the machine's
+   * cores) in the load reported to LiveKit; `false` reports only active calls /
+   * MAX_CONCURRENT_CALLS (tests, whose machine is busy with other suites, and bench:load).
    */
   WORKER_LOAD_INCLUDE_CPU: bool.default(true),
+  /**
+   * How calls run: `shared` = every call inside the worker process (one runtime and silero
+   * model for all: ~65–80 MB and ~0.14–0.16 core per call); `process` = the framework's process
+   * per call (isolated, ~255–275 MB and ~0.22–0.26 core per call). Chosen by bench:load, see
+   * docs/BENCHMARKS.md.
+   */
+  WORKER_EXECUTOR: z.enum(['process', 'shared']).default('shared'),
   /** Job processes kept warm (silero loaded) so a call does not wait for a process start. */
   WORKER_IDLE_PROCESSES: z.coerce.number().int().min(0).max(64).default(2),
   /** On SIGTERM, active calls may run this long before they are ended politely. */

@@ -33,17 +33,24 @@ export function tcpAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): 
 }
 
 /**
- * True when the endpoint answers 2xx. livekit-sip's health check answers 429 "UnderLoad" while
- * the machine's CPU is busy (a test run on 2 cores): alive and serving, so it counts as up.
+ * True when the endpoint answers 2xx, or one of `alsoUp` (e.g. livekit-sip's 429 "UnderLoad",
+ * which it answers while the machine's CPU is busy: alive and serving).
  */
-export async function httpOk(url: string, timeoutMs = 1000): Promise<boolean> {
+export async function httpOk(
+  url: string,
+  timeoutMs = 1000,
+  alsoUp: readonly number[] = [],
+): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    return res.ok || res.status === 429;
+    return res.ok || alsoUp.includes(res.status);
   } catch {
     return false;
   }
 }
+
+/** livekit-sip's health check: 429 means "busy", not down (see httpOk). */
+export const sipHealthy = (url: string) => httpOk(url, 1000, [429]);
 
 /** Sends PING over a raw socket so the probe needs no Redis client. */
 export function redisAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {

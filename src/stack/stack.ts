@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
-import { httpOk, redisAnswers, tcpAnswers, tcpPortFree, udpPortFree, waitFor } from './probes.js';
+import { httpOk, redisAnswers, sipHealthy, tcpAnswers, tcpPortFree, udpPortFree, waitFor } from './probes.js';
 import { forgetPid, ownedPid, type StackPaths, stackPaths, startDetached, stopPid } from './processes.js';
 
 /**
@@ -92,7 +92,7 @@ export class LocalStack {
       tcpAnswers(pg.port, pg.host),
       redisAnswers(rd.port, rd.host),
       httpOk(`http://127.0.0.1:${LIVEKIT_HTTP_PORT}/`),
-      httpOk(`http://127.0.0.1:${SIP_HEALTH_PORT}/`),
+      sipHealthy(`http://127.0.0.1:${SIP_HEALTH_PORT}/`),
     ]);
     const state = (up: boolean, ours: boolean): ComponentStatus['state'] =>
       ours ? 'running (ours)' : up ? 'running (external)' : 'stopped';
@@ -208,7 +208,7 @@ export class LocalStack {
 
   private async ensureSip(): Promise<void> {
     const url = `http://127.0.0.1:${SIP_HEALTH_PORT}/`;
-    if (ownedPid(this.paths, 'livekit-sip', 'livekit-sip') && (await httpOk(url))) {
+    if (ownedPid(this.paths, 'livekit-sip', 'livekit-sip') && (await sipHealthy(url))) {
       this.log(`livekit-sip   ok    sip:127.0.0.1:${this.cfg.SIP_PORT} (already running)`);
       return;
     }
@@ -237,7 +237,7 @@ export class LocalStack {
     );
     await waitFor(
       'livekit-sip',
-      () => httpOk(url),
+      () => sipHealthy(url),
       30_000,
       () => !!ownedPid(this.paths, 'livekit-sip', 'livekit-sip'),
     ).catch((err: Error) => {

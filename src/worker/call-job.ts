@@ -39,18 +39,21 @@ export const SHUTDOWN_GOODBYE =
  * and finalize exactly once however it ends (flow, caller hang-up, maximum duration, worker
  * shutdown, failure). Runs in the job's own process (the framework's process executor).
  */
-export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
+export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallResources = {}): Promise<void> {
   const cfg = loadConfig();
   const callId = randomUUID();
   const roomName = ctx.job.room?.name ?? '';
   const log = createLogger({ name: 'call', level: cfg.LOG_LEVEL }).child({ call_id: callId, room: roomName });
-  const producer = EventProducer.fromConfig(cfg, log);
+  const producer = shared.producer ?? EventProducer.fromConfig(cfg, log);
   const sink = new CountingSink(producer);
   callStarted();
   const lifecycle = new CallLifecycle(sink, callId);
-  const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 2 });
-  pool.on('error', (err) => log.warn({ err: err.message }, 'booking database connection error'));
-  const cleanup: (() => Promise<unknown> | unknown)[] = [() => pool.end(), () => producer.close()];
+  const pool = shared.pool ?? bookingPool(cfg, log);
+  // Resources of the process (shared executor) outlive the call: flush, do not close.
+  const cleanup: (() => Promise<unknown> | unknown)[] = [
+    () => (shared.pool ? undefined : pool.end()),
+    () => (shared.producer ? producer.flush() : producer.close()),
+  ];
   let pipeline: PipelineCall | undefined;
   let caller: CallerIdentity | undefined;
   let finishing: Promise<void> | undefined;
@@ -82,7 +85,8 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
       log.info({ status: outcome.status, reason: outcome.reason, final_state: finalState }, 'call ended');
       await pipeline?.end().catch((err) => log.warn({ err: String(err) }, 'pipeline end failed'));
       for (const fn of cleanup.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
-      // After producer.close(): every event below is in Redis or the journal, or counted as dropped.
+      // After producer.close()/flush(): every event below is in Redis or the journal, or counted
+      // as dropped (the process's count when the producer is shared).
       log.info({ events: sink.counts, dropped: producer.stats().dropped }, 'call events handed over');
       if (opts.closeRoom ?? true) {
         // Deleting the room hangs up a SIP caller (livekit-sip sends BYE) and frees the room.
@@ -244,6 +248,22 @@ export async function runCallJob(ctx: JobContext, vad: VAD): Promise<void> {
     });
     await finish({ status: 'FAILED', reason: message.slice(0, 200) });
   }
+}
+
+/**
+ * What the shared executor hands every call instead of the call's own: one event producer
+ * (one Redis connection, one journal) and one booking database pool per process, so a worker
+ * with 40 calls holds a handful of connections, not 40 + 80.
+ */
+export interface SharedCallResources {
+  producer?: EventProducer;
+  pool?: pg.Pool;
+}
+
+export function bookingPool(cfg: Config, log: Logger, max = 2): pg.Pool {
+  const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max });
+  pool.on('error', (err) => log.warn({ err: err.message }, 'booking database connection error'));
+  return pool;
 }
 
 async function waitForCaller(ctx: JobContext, identity?: string): Promise<RemoteParticipant> {

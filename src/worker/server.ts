@@ -1,4 +1,3 @@
-import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -8,12 +7,18 @@ import {
   type JobRequest,
   ServerOptions,
 } from '@livekit/agents';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
+import { EventProducer } from '../events/producer.js';
 import { startHttpServer } from '../observability/http.js';
 import { JobMetricsCollector, METRICS_DIR_ENV } from '../observability/job-metrics.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { registry } from '../observability/metrics.js';
+import { loadSileroVad } from '../pipeline/vad.js';
+import { bookingPool, runCallJob } from './call-job.js';
 import { freeTcpPort } from './free-port.js';
+import { SharedProcessServer } from './shared-server.js';
+import { WorkerCpu, workerLoad } from './worker-load.js';
 
 export interface WorkerRunOptions {
   /** dev: pretty logs, one warm process; start: production settings for fleets. */
@@ -24,17 +29,6 @@ export interface WorkerRunOptions {
 
 /** The agent module each job process imports (compiled next to this file). */
 export const AGENT_MODULE = fileURLToPath(new URL('./agent.js', import.meta.url));
-
-/**
- * Load reported to LiveKit: the larger of CPU (1-minute load average per core) and the share
- * of MAX_CONCURRENT_CALLS in use. LiveKit stops dispatching to a worker above
- * WORKER_LOAD_THRESHOLD; requestFunc additionally refuses anything past the maximum, so a
- * burst of dispatches between two load reports cannot overfill the worker.
- */
-export function workerLoad(activeCalls: number, maxCalls: number, includeCpu = true): number {
-  const cpu = includeCpu ? loadavg()[0]! / availableParallelism() : 0;
-  return Math.min(1, Math.max(cpu, activeCalls / maxCalls));
-}
 
 /**
  * @livekit/agents 1.9 starts an inference process for its audio end-of-turn model whenever the
@@ -59,8 +53,86 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
   initializeLogger({ pretty: options.mode === 'dev', level: cfg.LOG_LEVEL });
   skipUnusedEotInference();
   const log = createLogger({ name: 'worker', level: cfg.LOG_LEVEL });
-  let server: AgentServer | undefined;
   let draining = false;
+  const calls =
+    cfg.WORKER_EXECUTOR === 'shared'
+      ? await sharedExecutor(cfg, log, () => draining)
+      : await processExecutor(cfg, options, log, () => draining);
+
+  const http = await startHttpServer(options.httpPort ?? cfg.HTTP_PORT, calls.registry, {
+    ready: () =>
+      draining
+        ? { ready: false, reason: 'draining' }
+        : calls.activeCalls() >= cfg.MAX_CONCURRENT_CALLS
+          ? { ready: false, reason: 'at maximum concurrent calls' }
+          : { ready: true },
+    details: () => ({
+      worker_id: calls.id(),
+      agent_name: cfg.AGENT_NAME,
+      executor: cfg.WORKER_EXECUTOR,
+      active_calls: calls.activeCalls(),
+      draining,
+    }),
+  });
+  const address = http.address();
+  log.info(
+    {
+      agent_name: cfg.AGENT_NAME,
+      livekit: cfg.LIVEKIT_URL,
+      provider: cfg.resolvedProvider,
+      flow: cfg.FLOW,
+      executor: cfg.WORKER_EXECUTOR,
+      http_port: typeof address === 'object' && address ? address.port : undefined,
+    },
+    'worker starting',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      draining = true;
+      log.info({ signal, active_calls: calls.activeCalls() }, 'draining');
+      try {
+        await calls.drain(cfg.DRAIN_TIMEOUT_SECONDS * 1000);
+      } catch (err) {
+        log.warn({ err: String(err) }, 'drain timed out; ending remaining calls');
+      }
+      // close() can wait forever on a job process that is still initializing (framework
+      // behaviour in 1.9); calls have had their drain time and their goodbye by now.
+      await Promise.race([calls.close().catch(() => undefined), new Promise((r) => setTimeout(r, 30_000))]);
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      log.info('worker stopped');
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  await calls.run();
+}
+
+/** What runWorker needs of an executor, whichever runs the calls. */
+interface CallExecutor {
+  id(): string | undefined;
+  activeCalls(): number;
+  /** The registry /metrics serves (the process executor merges its job processes' metrics). */
+  registry: () => Promise<Registry>;
+  run(): Promise<void>;
+  drain(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The framework's AgentServer: a process per call, warm processes kept ready. */
+async function processExecutor(
+  cfg: Config,
+  options: WorkerRunOptions,
+  log: Logger,
+  draining: () => boolean,
+): Promise<CallExecutor> {
+  let server: AgentServer | undefined;
+  const cpu = new WorkerCpu();
   // Job processes inherit this and write their metrics there (see job-metrics.ts).
   const jobMetrics = new JobMetricsCollector(
     resolve(join(cfg.STACK_DIR, 'run', 'metrics', String(process.pid))),
@@ -69,8 +141,8 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
 
   const requestFunc = async (job: JobRequest) => {
     const active = server?.activeJobs.length ?? 0;
-    if (draining || active >= cfg.MAX_CONCURRENT_CALLS) {
-      log.warn({ active, max: cfg.MAX_CONCURRENT_CALLS, draining }, 'refusing a call');
+    if (draining() || active >= cfg.MAX_CONCURRENT_CALLS) {
+      log.warn({ active, max: cfg.MAX_CONCURRENT_CALLS, draining: draining() }, 'refusing a call');
       await job.reject();
       return;
     }
@@ -86,7 +158,11 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       apiSecret: cfg.LIVEKIT_API_SECRET,
       requestFunc,
       loadFunc: async (s) =>
-        workerLoad(s.activeJobs.length, cfg.MAX_CONCURRENT_CALLS, cfg.WORKER_LOAD_INCLUDE_CPU),
+        workerLoad(
+          s.activeJobs.length,
+          cfg.MAX_CONCURRENT_CALLS,
+          cfg.WORKER_LOAD_INCLUDE_CPU ? cpu.read() : 0,
+        ),
       loadThreshold: cfg.WORKER_LOAD_THRESHOLD,
       numIdleProcesses: options.mode === 'dev' ? 1 : cfg.WORKER_IDLE_PROCESSES,
       drainTimeout: cfg.DRAIN_TIMEOUT_SECONDS * 1000,
@@ -100,55 +176,53 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       production: options.mode === 'start',
     }),
   );
-
-  const http = await startHttpServer(options.httpPort ?? cfg.HTTP_PORT, () => jobMetrics.registry(registry), {
-    ready: () =>
-      draining
-        ? { ready: false, reason: 'draining' }
-        : (server?.activeJobs.length ?? 0) >= cfg.MAX_CONCURRENT_CALLS
-          ? { ready: false, reason: 'at maximum concurrent calls' }
-          : { ready: true },
-    details: () => ({
-      worker_id: server?.id,
-      agent_name: cfg.AGENT_NAME,
-      active_calls: server?.activeJobs.length ?? 0,
-      draining,
-    }),
-  });
-  const address = http.address();
-  log.info(
-    {
-      agent_name: cfg.AGENT_NAME,
-      livekit: cfg.LIVEKIT_URL,
-      provider: cfg.resolvedProvider,
-      flow: cfg.FLOW,
-      http_port: typeof address === 'object' && address ? address.port : undefined,
-    },
-    'worker starting',
-  );
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    void (async () => {
-      draining = true;
-      log.info({ signal, active_calls: server?.activeJobs.length ?? 0 }, 'draining');
-      try {
-        await server?.drain(cfg.DRAIN_TIMEOUT_SECONDS * 1000);
-      } catch (err) {
-        log.warn({ err: String(err) }, 'drain timed out; ending remaining calls');
-      }
-      // close() can wait forever on a job process that is still initializing (framework
-      // behaviour in 1.9); calls have had their drain time and their goodbye by now.
-      await Promise.race([server?.close().catch(() => undefined), new Promise((r) => setTimeout(r, 30_000))]);
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      log.info('worker stopped');
-      process.exit(0);
-    })();
+  const s = server;
+  return {
+    id: () => s.id,
+    activeCalls: () => s.activeJobs.length,
+    registry: () => jobMetrics.registry(registry),
+    run: () => s.run(),
+    drain: (ms) => s.drain(ms),
+    close: () => s.close(),
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+}
 
-  await server.run();
+/** Every call inside this process (see shared-server.ts); silero is loaded once, up front. */
+async function sharedExecutor(cfg: Config, log: Logger, draining: () => boolean): Promise<CallExecutor> {
+  const vad = await loadSileroVad();
+  const cpu = new WorkerCpu();
+  // One producer and one booking pool for every call in this process (see SharedCallResources).
+  const resources = { producer: EventProducer.fromConfig(cfg, log), pool: bookingPool(cfg, log, 10) };
+  const server = new SharedProcessServer({
+    wsUrl: cfg.LIVEKIT_URL,
+    apiKey: cfg.LIVEKIT_API_KEY,
+    apiSecret: cfg.LIVEKIT_API_SECRET,
+    agentName: cfg.AGENT_NAME,
+    userData: { vad },
+    entry: (ctx) => runCallJob(ctx, vad, resources),
+    accept: (_job, active) => {
+      if (draining() || active >= cfg.MAX_CONCURRENT_CALLS) {
+        log.warn({ active, max: cfg.MAX_CONCURRENT_CALLS, draining: draining() }, 'refusing a call');
+        return false;
+      }
+      return true;
+    },
+    load: (active) =>
+      workerLoad(active, cfg.MAX_CONCURRENT_CALLS, cfg.WORKER_LOAD_INCLUDE_CPU ? cpu.read() : 0),
+    loadThreshold: cfg.WORKER_LOAD_THRESHOLD,
+    logger: log,
+  });
+  return {
+    id: () => server.id,
+    activeCalls: () => server.activeCalls,
+    registry: async () => registry,
+    run: () => server.run(),
+    drain: (ms) => server.drain(ms),
+    close: async () => {
+      await server.close();
+      // After the calls: their last events are flushed into Redis or the journal here.
+      await resources.producer.close();
+      await resources.pool.end();
+    },
+  };
 }

@@ -1,31 +1,20 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.js';
 import { sipClient, sipStatus } from '../../src/telephony/provisioning.js';
-import {
-  createTestDatabase,
-  obliterateQueues,
-  randomName,
-  type TestDatabase,
-} from '../integration/persistence/helpers.js';
+import type { TestDatabase } from '../integration/persistence/helpers.js';
 import { CliProcess } from './cli-process.js';
+import { poll, startWorkerStack, type WorkerStack } from './worker-stack.js';
+
+export { poll };
 
 /**
- * The product as an operator runs it for telephony, per test file: its own database and event
- * queue, `voice-agent sip setup` under a unique AGENT_NAME and inbound number (so livekit-sip
- * routes only this file's calls to this file's worker), `voice-agent persister` and
- * `voice-agent worker start`. close() stops both and removes the trunks and dispatch rule.
+ * The product as an operator runs it for telephony, per test file: the worker stack
+ * (worker-stack.ts) plus `voice-agent sip setup` under its unique AGENT_NAME and inbound
+ * number (so livekit-sip routes only this file's calls to this file's worker). close() also
+ * removes the trunks and dispatch rule.
  */
-export interface TelephonyStack {
-  db: TestDatabase;
-  worker: CliProcess;
-  persister: CliProcess;
-  agentName: string;
+export interface TelephonyStack extends WorkerStack {
   /** The inbound trunk's number (what a caller dials). */
   number: string;
-  env: Record<string, string>;
-  close(): Promise<void>;
 }
 
 export const LIVEKIT_SIP = '127.0.0.1:5060';
@@ -35,62 +24,29 @@ export function randomNumber(): string {
   return `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 }
 
-/**
- * Starts the stack. `holder.current` is set before anything is started, so an afterAll can
- * close what exists even when a slow machine made the beforeAll hook time out half way.
- */
+/** Starts the stack; `holder.current` is set before anything starts (see startWorkerStack). */
 export async function startTelephonyStack(
   extraEnv: Record<string, string> = {},
   holder: { current?: TelephonyStack } = {},
 ): Promise<TelephonyStack> {
-  const agentName = randomName('sip-agent').replace(/_/g, '-');
-  const queue = randomName('sip_events');
   const number = randomNumber();
-  let db: TestDatabase | undefined;
-  let worker: CliProcess | undefined;
-  let persister: CliProcess | undefined;
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      await worker?.stop();
-      await persister?.stop();
-      await removeSip(agentName, env).catch(() => undefined);
-      await db?.drop();
-      await obliterateQueues(queue);
-    })();
-    return closing;
-  };
-  const env: Record<string, string> = {
-    EVENT_QUEUE: queue,
-    AGENT_NAME: agentName,
-    PROVIDER: 'local',
-    LOG_LEVEL: 'info',
-    WORKER_IDLE_PROCESSES: '1',
-    // This machine's CPU is shared with other suites: don't let their load stop our calls.
-    WORKER_LOAD_INCLUDE_CPU: 'false',
-    EVENT_JOURNAL_DIR: mkdtempSync(join(tmpdir(), 'va-sip-journal-')),
-    SIP_INBOUND_NUMBERS: number,
-    SIP_ALLOWED_ADDRESSES: '127.0.0.1/32',
-    ...extraEnv,
-  };
-  const partial = { agentName, number, env, close } as TelephonyStack;
-  holder.current = partial;
-  try {
-    db = await createTestDatabase();
-    env.DATABASE_URL = db.url;
-    const setup = new CliProcess(['sip', 'setup'], env);
-    const code = await setup.exited;
-    if (code !== 0) throw new Error(`voice-agent sip setup failed (${code}):\n${setup.output}`);
-    persister = new CliProcess(['persister'], env);
-    worker = new CliProcess(['worker', 'start', '--http-port', '0'], env);
-    Object.assign(partial, { db, worker, persister });
-    await persister.waitFor(/persister started/, 60_000);
-    await worker.waitFor(/registered worker/i, 90_000);
-  } catch (err) {
-    await close().catch(() => undefined);
-    throw err;
-  }
-  return partial;
+  const inner: { current?: WorkerStack } = {};
+  const started = startWorkerStack(
+    {
+      name: 'sip',
+      env: { SIP_INBOUND_NUMBERS: number, SIP_ALLOWED_ADDRESSES: '127.0.0.1/32', ...extraEnv },
+      before: async (env) => {
+        const setup = new CliProcess(['sip', 'setup'], env);
+        const code = await setup.exited;
+        if (code !== 0) throw new Error(`voice-agent sip setup failed (${code}):\n${setup.output}`);
+      },
+      after: (env) => removeSip(env.AGENT_NAME!, env),
+    },
+    inner,
+  );
+  // startWorkerStack fills inner.current synchronously, before its first await.
+  holder.current = Object.assign(inner.current!, { number });
+  return Object.assign(await started, { number });
 }
 
 async function removeSip(agentName: string, env: Record<string, string>) {
@@ -101,21 +57,6 @@ async function removeSip(agentName: string, env: Record<string, string>) {
     await client.deleteSipDispatchRule(r.sipDispatchRuleId);
   for (const t of [...s.inbound, ...s.outbound].filter((t) => t.name.startsWith(`${agentName}-`)))
     await client.deleteSipTrunk(t.sipTrunkId);
-}
-
-/** Polls until fn returns a value (not undefined); throws with `what` on timeout. */
-export async function poll<T>(
-  fn: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 export interface ConversationRow {

@@ -1,3 +1,4 @@
+import { WEEKDAYS as CALENDAR_WEEKDAYS, MONTHS } from '../../conversation/clock.js';
 import type { DomainLanguage } from './domain-language.js';
 import { numberToWords, ordinalToWords } from './normalize.js';
 
@@ -8,21 +9,8 @@ import { numberToWords, ordinalToWords } from './normalize.js';
  * for the booking demo and the yardstick the offline-recognition tests measure against.
  */
 
-const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
-const MONTHS = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
+// Monday first, as callers list them (the engine's calendar order starts on Sunday).
+const WEEKDAYS = [...CALENDAR_WEEKDAYS.slice(1), ...CALENDAR_WEEKDAYS.slice(0, 1)];
 const FIRST_NAMES = [
   'john',
   'maria',
@@ -109,7 +97,7 @@ const ordinals = Array.from({ length: 31 }, (_, i) => ordinalToWords(i + 1));
 export const APPOINTMENT_BOOKING_LANGUAGE: DomainLanguage = {
   slots: {
     weekday: WEEKDAYS,
-    month: MONTHS,
+    month: [...MONTHS],
     ordinal: ordinals,
     part_of_day: ['morning', 'afternoon', 'evening'],
     day: ['today', 'tomorrow', 'the day after tomorrow', 'next week', 'this week', ...WEEKDAYS],

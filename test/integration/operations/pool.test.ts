@@ -7,7 +7,9 @@ import { randomName } from '../persistence/helpers.js';
 /**
  * `voice-agent pool` on the real local stack: two `worker start` processes that register
  * with livekit-server, supervised (a worker killed with -9 is restarted and registers again,
- * without leaving its job processes behind), and drained together on SIGTERM.
+ * without leaving its job processes behind), and drained together on SIGTERM. The workers run
+ * the process executor, whose job processes are what a pool must not leave behind; a shared
+ * executor worker is a single process.
  */
 
 const agentName = randomName('pool-agent').replace(/_/g, '-');
@@ -24,6 +26,8 @@ describe('voice-agent pool', () => {
       AGENT_NAME: agentName,
       PROVIDER: 'fake',
       LOG_LEVEL: 'info',
+      // The process executor: what the pool must clean up after a killed worker is its job processes.
+      WORKER_EXECUTOR: 'process',
       WORKER_IDLE_PROCESSES: '1',
       DRAIN_TIMEOUT_SECONDS: '10',
     });
@@ -74,7 +78,13 @@ describe('voice-agent pool', () => {
     const base = await freeConsecutivePorts(1);
     const p = new CliProcess(
       ['pool', '--workers', '1', '--http-port', String(base), '--status-interval', '0', '--kill-after', '6'],
-      { AGENT_NAME: `${agentName}-b`, PROVIDER: 'fake', LOG_LEVEL: 'info', DRAIN_TIMEOUT_SECONDS: '2' },
+      {
+        AGENT_NAME: `${agentName}-b`,
+        PROVIDER: 'fake',
+        LOG_LEVEL: 'info',
+        WORKER_EXECUTOR: 'process',
+        DRAIN_TIMEOUT_SECONDS: '2',
+      },
     );
     pool = p;
     const worker = await registered(p, 1, undefined, 1);

@@ -1,19 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoomCaller } from '../../../src/caller/room-caller.js';
 import { LOAD_TEST_OPENING } from '../../../src/providers/fake/index.js';
-import { CliProcess } from '../../helpers/cli-process.js';
 import { cfg, livekitHttpUrl } from '../../helpers/stack.js';
 import { readPcm16Wav } from '../../helpers/wav.js';
-import {
-  createTestDatabase,
-  obliterateQueues,
-  randomName,
-  type TestDatabase,
-} from '../persistence/helpers.js';
+import { poll, startWorkerStack, type WorkerStack } from '../../helpers/worker-stack.js';
+import { randomName } from '../persistence/helpers.js';
 
 /**
  * PROVIDER=fake, the load-test mode, in a real room: the worker's session still runs silero
@@ -22,34 +15,19 @@ import {
  */
 
 const fixtures = join(import.meta.dirname, '../../fixtures/audio/16k');
-let db: TestDatabase;
-let worker: CliProcess;
-let persister: CliProcess;
-const agentName = randomName('fake-agent').replace(/_/g, '-');
-const queue = randomName('fake_events');
+const holder: { current?: WorkerStack } = {};
+let stack: WorkerStack;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const env = {
-    DATABASE_URL: db.url,
-    EVENT_QUEUE: queue,
-    AGENT_NAME: agentName,
-    PROVIDER: 'fake',
-    LOG_LEVEL: 'info',
-    WORKER_IDLE_PROCESSES: '1',
-    EVENT_JOURNAL_DIR: mkdtempSync(join(tmpdir(), 'va-fake-journal-')),
-  };
-  persister = new CliProcess(['persister'], env);
-  worker = new CliProcess(['worker', 'start', '--http-port', '0'], env);
-  await persister.waitFor(/persister started/);
-  await worker.waitFor(/registered worker/i, 60_000);
-}, 90_000);
+  // The process executor's own room test (the default, shared, runs everywhere else).
+  stack = await startWorkerStack(
+    { name: 'fake', env: { PROVIDER: 'fake', WORKER_EXECUTOR: 'process' } },
+    holder,
+  );
+}, 120_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await persister?.stop();
-  await db?.drop();
-  await obliterateQueues(queue);
+  await holder.current?.close();
 });
 
 describe('PROVIDER=fake in a room', () => {
@@ -64,7 +42,7 @@ describe('PROVIDER=fake in a room', () => {
       room: roomName,
     });
     const dispatch = new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
-    await dispatch.createDispatch(roomName, agentName, {
+    await dispatch.createDispatch(roomName, stack.agentName, {
       metadata: JSON.stringify({ now: '2025-03-05T15:00:00Z' }),
     });
     try {
@@ -80,14 +58,14 @@ describe('PROVIDER=fake in a room', () => {
     }
 
     const turns = await poll(async () => {
-      const r = await db.pool.query(
+      const r = await stack.db.pool.query(
         `SELECT t.role, t.text, t.state_at_turn FROM conversation_turns t
            JOIN conversations c ON c.id = t.conversation_id
           WHERE c.room_name = $1 ORDER BY t.turn_number`,
         [roomName],
       );
       return r.rows.filter((t) => t.role === 'user').length >= 3 ? r.rows : undefined;
-    }, 30_000);
+    }, 'the three user turns in Postgres');
     const user = turns.filter((t) => t.role === 'user').map((t) => String(t.text));
     expect(user).toEqual(LOAD_TEST_OPENING.slice(0, 3));
     // the engine ran the flow on them: name and appointment type were asked for and taken
@@ -95,13 +73,3 @@ describe('PROVIDER=fake in a room', () => {
     expect(turns.at(-1)?.state_at_turn).toBe('collect_date');
   }, 150_000);
 });
-
-async function poll<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the database');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}

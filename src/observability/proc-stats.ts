@@ -1,6 +1,6 @@
 /**
- * Linux /proc readers for the load benchmark: a process tree (a worker and every job process
- * it forked, and their children), CPU time per process, RSS and PSS.
+ * Linux /proc readers: a process tree (a worker and every job process it forked, and their
+ * children), CPU time per process, RSS and PSS — for the worker's load report and bench:load.
  *
  * CPU time is utime + stime from /proc/<pid>/stat in clock ticks (USER_HZ, 100 on Linux).
  * A child that exits is added to its parent's cutime/cstime once the parent reaps it, so the

@@ -1,0 +1,55 @@
+import { availableParallelism, loadavg } from 'node:os';
+import {
+  CLOCK_TICKS_PER_SECOND,
+  type ProcStat,
+  processTree,
+  treeTicks,
+} from '../observability/proc-stats.js';
+
+/**
+ * Load reported to LiveKit: the larger of the worker's CPU share and the share of
+ * MAX_CONCURRENT_CALLS in use. LiveKit stops dispatching to a worker above
+ * WORKER_LOAD_THRESHOLD; the executors additionally refuse anything past the maximum, so a
+ * burst of dispatches between two load reports cannot overfill the worker.
+ */
+export function workerLoad(activeCalls: number, maxCalls: number, cpuShare = 0): number {
+  return Math.min(1, Math.max(cpuShare, activeCalls / maxCalls));
+}
+
+/**
+ * CPU used by this worker — its own process and every job process under it — as a share of
+ * the machine's cores, over the time since the previous reading. Other programs on the machine
+ * (a test suite, livekit-server) do not count: they are not this worker's load, and the
+ * machine-wide load average made a worker on a busy CI machine refuse every call.
+ * Off Linux (no /proc) it falls back to the 1-minute load average per core.
+ */
+export class WorkerCpu {
+  #root: number;
+  #last: { at: number; tree: Map<number, ProcStat> } | undefined;
+  #share = 0;
+
+  constructor(root = process.pid) {
+    this.#root = root;
+  }
+
+  /** The share since the previous call (the first call starts the measurement and returns 0). */
+  read(): number {
+    let tree: Map<number, ProcStat>;
+    try {
+      tree = processTree(this.#root);
+    } catch {
+      return Math.min(1, loadavg()[0]! / availableParallelism());
+    }
+    if (tree.size === 0) return Math.min(1, loadavg()[0]! / availableParallelism());
+    const now = performance.now();
+    if (this.#last) {
+      const seconds = (now - this.#last.at) / 1000;
+      // Readings closer together than the tick resolution say nothing new.
+      if (seconds < 0.2) return this.#share;
+      const cores = treeTicks(this.#last.tree, tree) / CLOCK_TICKS_PER_SECOND / seconds;
+      this.#share = Math.min(1, Math.max(0, cores / availableParallelism()));
+    }
+    this.#last = { at: now, tree };
+    return this.#share;
+  }
+}

@@ -1,0 +1,108 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createTestDatabase,
+  obliterateQueues,
+  randomName,
+  type TestDatabase,
+} from '../integration/persistence/helpers.js';
+import { CliProcess } from './cli-process.js';
+
+/**
+ * The product as an operator runs it, per test file: a scratch database and event queue, a
+ * unique AGENT_NAME (so LiveKit dispatches only this file's calls to this file's worker),
+ * `voice-agent persister` and `voice-agent worker start`. close() stops both and removes the
+ * database and queue; it is safe to call from an afterAll whatever state the start reached.
+ */
+export interface WorkerStack {
+  db: TestDatabase;
+  worker: CliProcess;
+  persister: CliProcess;
+  agentName: string;
+  queue: string;
+  env: Record<string, string>;
+  /** The worker's /healthz /readyz /metrics port (it picks a free one). */
+  httpPort: number;
+  close(): Promise<void>;
+}
+
+export interface WorkerStackOptions {
+  /** Prefix of the agent name, queue and journal directory (e.g. `e2e`). */
+  name: string;
+  env?: Record<string, string>;
+  /** Runs once the database exists, before the processes start (e.g. `voice-agent sip setup`). */
+  before?: (env: Record<string, string>) => Promise<void>;
+  /** Runs on close, after the processes stopped (e.g. removing the SIP trunks). */
+  after?: (env: Record<string, string>) => Promise<void>;
+}
+
+/**
+ * Starts the stack. `holder.current` is set before anything is started, so an afterAll can
+ * close what exists even when a slow machine made the beforeAll hook time out half way.
+ */
+export async function startWorkerStack(
+  options: WorkerStackOptions,
+  holder: { current?: WorkerStack } = {},
+): Promise<WorkerStack> {
+  const agentName = randomName(`${options.name}-agent`).replace(/_/g, '-');
+  const queue = randomName(`${options.name}_events`);
+  let db: TestDatabase | undefined;
+  let worker: CliProcess | undefined;
+  let persister: CliProcess | undefined;
+  let closing: Promise<void> | undefined;
+  const env: Record<string, string> = {
+    EVENT_QUEUE: queue,
+    AGENT_NAME: agentName,
+    PROVIDER: 'local',
+    LOG_LEVEL: 'info',
+    WORKER_IDLE_PROCESSES: '1',
+    // This machine's CPU is shared with other suites: dispatch must not depend on it.
+    WORKER_LOAD_INCLUDE_CPU: 'false',
+    EVENT_JOURNAL_DIR: mkdtempSync(join(tmpdir(), `va-${options.name}-journal-`)),
+    ...options.env,
+  };
+  const close = () => {
+    closing ??= (async () => {
+      await worker?.stop();
+      await persister?.stop();
+      await options.after?.(env).catch(() => undefined);
+      await db?.drop();
+      await obliterateQueues(queue);
+    })();
+    return closing;
+  };
+  const stack = { agentName, queue, env, close } as WorkerStack;
+  holder.current = stack;
+  try {
+    db = await createTestDatabase();
+    env.DATABASE_URL = db.url;
+    await options.before?.(env);
+    persister = new CliProcess(['persister'], env);
+    worker = new CliProcess(['worker', 'start', '--http-port', '0'], env);
+    Object.assign(stack, { db, worker, persister });
+    await persister.waitFor(/persister started/, 60_000);
+    const starting = await worker.waitFor(/"http_port":(\d+)/, 90_000);
+    stack.httpPort = Number(starting[1]);
+    await worker.waitFor(/registered worker/i, 90_000);
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return stack;
+}
+
+/** Polls until fn returns a value (not undefined); throws with `what` on timeout. */
+export async function poll<T>(
+  fn: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
