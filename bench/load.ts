@@ -111,6 +111,8 @@ interface Options {
   local: boolean;
   /** WORKER_EXECUTOR: a process per call, or every call in the worker process. */
   executor: 'process' | 'shared';
+  /** Workers sharing the calls (shared executor only): a pool, as `voice-agent pool` runs it. */
+  workers: number;
   json: boolean;
   keep: boolean;
   maxMinutes: number;
@@ -548,7 +550,7 @@ async function main(o: Options): Promise<void> {
   const provider = o.local ? 'local' : 'fake';
 
   progress.note(
-    `bench:load — executor ${o.executor}, provider ${provider}, steps ${o.steps.join(',')}, window ${o.windowS} s (one call: ${o.baselineWindowS} s), ` +
+    `bench:load — executor ${o.executor}${o.workers > 1 ? ` × ${o.workers} workers` : ''}, provider ${provider}, steps ${o.steps.join(',')}, window ${o.windowS} s (one call: ${o.baselineWindowS} s), ` +
       `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
   );
   await migrateUp(dbUrl);
@@ -562,26 +564,34 @@ async function main(o: Options): Promise<void> {
     LOG_LEVEL: 'info',
   };
   const persister = new Child('persister', ['persister'], env, join(scratch, 'persister.log'));
-  const worker = new Child(
-    'worker',
-    ['worker', 'start', '--http-port', String(httpPort)],
-    {
-      ...env,
-      MAX_CONCURRENT_CALLS: String(maxK + 10),
-      WORKER_IDLE_PROCESSES: String(o.idle),
-      WORKER_EXECUTOR: o.executor,
-      MAX_CALL_SECONDS: '3600',
-      DRAIN_TIMEOUT_SECONDS: '15',
-      // Report only calls / MAX_CONCURRENT_CALLS as load: the 1-minute load average of a shared
-      // 2-core machine would mark the worker full (LiveKit then dispatches nothing) long before
-      // the ramp reaches its steps. MAX_CONCURRENT_CALLS still applies.
-      WORKER_LOAD_INCLUDE_CPU: 'false',
-      ...(o.profile ? { BENCH_CPU_PROFILE: '1' } : {}),
-      LAG_PROBE_DIR: lagDir,
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(PROBE).href}`.trim(),
-    },
-    join(scratch, 'worker.log'),
+  const extraPorts = await Promise.all(Array.from({ length: o.workers - 1 }, () => freePort()));
+  const workers = [httpPort, ...extraPorts].map(
+    (port, n) =>
+      new Child(
+        `worker ${n + 1}`,
+        ['worker', 'start', '--http-port', String(port)],
+        {
+          ...env,
+          MAX_CONCURRENT_CALLS: String(maxK + 10),
+          WORKER_IDLE_PROCESSES: String(o.idle),
+          WORKER_EXECUTOR: o.executor,
+          MAX_CALL_SECONDS: '3600',
+          DRAIN_TIMEOUT_SECONDS: '15',
+          // Report only calls / MAX_CONCURRENT_CALLS as load: the 1-minute load average of a shared
+          // 2-core machine would mark the worker full (LiveKit then dispatches nothing) long before
+          // the ramp reaches its steps. MAX_CONCURRENT_CALLS still applies.
+          WORKER_LOAD_INCLUDE_CPU: 'false',
+          ...(o.profile ? { BENCH_CPU_PROFILE: '1' } : {}),
+          LAG_PROBE_DIR: lagDir,
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(PROBE).href}`.trim(),
+        },
+        join(scratch, n === 0 ? 'worker.log' : `worker-${n + 1}.log`),
+      ),
   );
+  const worker = workers[0]!;
+  const workerPids = () => workers.map((w) => w.pid);
+  /** Every worker's process tree, as one. */
+  const trees = () => new Map(workerPids().flatMap((pid) => [...processTree(pid)]));
   const pool = new CallPool(cfg, agentName, runId, utterances);
   const results: StepResult[] = [];
   let interrupted = false;
@@ -609,7 +619,7 @@ async function main(o: Options): Promise<void> {
 
   try {
     await persister.waitFor(/persister started/, 30_000);
-    await worker.waitFor(/registered worker/i, 60_000);
+    for (const w of workers) await w.waitFor(/registered worker/i, 60_000);
     await waitForWarm(
       worker.pid,
       o.idle,
@@ -618,10 +628,7 @@ async function main(o: Options): Promise<void> {
       (n) => progress.update(`warming job processes: ${n}/${o.idle}`),
     );
     await sleep(2000);
-    baseTreeRssKb = [...processTree(worker.pid).keys()].reduce(
-      (sum, pid) => sum + (readMemory(pid)?.rssKb ?? 0),
-      0,
-    );
+    baseTreeRssKb = [...trees().keys()].reduce((sum, pid) => sum + (readMemory(pid)?.rssKb ?? 0), 0);
 
     for (const [i, k] of o.steps.entries()) {
       if (interrupted) break;
@@ -676,7 +683,7 @@ async function main(o: Options): Promise<void> {
       // measurement window
       const windowS = k === 1 ? o.baselineWindowS : o.windowS;
       writeFileSync(join(lagDir, 'epoch'), `w${i}`);
-      const startTree = processTree(worker.pid);
+      const startTree = trees();
       const startCalls = await pool.snapshot();
       const start = {
         at: performance.now(),
@@ -698,7 +705,7 @@ async function main(o: Options): Promise<void> {
       }
       if (interrupted) break;
       const endAt = performance.now();
-      const endTree = processTree(worker.pid);
+      const endTree = trees();
       const endCalls = await pool.snapshot();
       const bench = process.cpuUsage(start.bench);
       const livekitEnd = livekitPid ? readStat(livekitPid) : undefined;
@@ -719,7 +726,7 @@ async function main(o: Options): Promise<void> {
       // The calls up are carried by the busiest job processes (idle warm ones use ~1 %).
       // Shared executor: every call is in the worker process itself.
       const active = shared
-        ? [worker.pid]
+        ? workerPids()
         : [...view.jobs]
             .sort((a, b) => (jobCpu.get(b) ?? 0) - (jobCpu.get(a) ?? 0))
             .slice(0, pool.up)
@@ -751,7 +758,8 @@ async function main(o: Options): Promise<void> {
       await sleep(800); // the probes write the window's histograms
       const lag = readLag(lagDir, `w${i}`);
       const jobP99 = lag.filter((l) => l.kind === 'job' && active.includes(l.pid)).map((l) => l.p99);
-      const workerP99 = lag.find((l) => l.pid === worker.pid)?.p99 ?? null;
+      const workerLags = lag.filter((l) => workerPids().includes(l.pid)).map((l) => l.p99);
+      const workerP99 = workerLags.length ? Math.max(...workerLags) : null;
 
       const v2v = pool.samples.filter((s) => s.at >= start.at && s.at < endAt).map((s) => s.ms);
       const answers = pool.answers.map((a) => a.ms);
@@ -765,7 +773,10 @@ async function main(o: Options): Promise<void> {
           workerTreeCores: round(treeCores, 3),
           activeJobsPerCallPct: round((sumCpu(active) / Math.max(1, active.length)) * 100, 2),
           idleJobsCores: round(sumCpu(idle), 3),
-          workerMainCores: round(processTicks(startTree, endTree, worker.pid) / ticksPerCore, 3),
+          workerMainCores: round(
+            workerPids().reduce((a, pid) => a + processTicks(startTree, endTree, pid), 0) / ticksPerCore,
+            3,
+          ),
           inferenceCores: round(inferenceCores, 3),
           benchCores: round((bench.user + bench.system) / 1e6 / seconds, 3),
           livekitCores:
@@ -784,7 +795,7 @@ async function main(o: Options): Promise<void> {
           activeJobProcesses: active.length,
           idleJobProcesses: idle.length,
           idleRssMb: round(idleRss / 1024 / Math.max(1, idle.length), 1),
-          workerRssMb: round(mem(worker.pid).rssKb / 1024, 1),
+          workerRssMb: round(workerPids().reduce((a, pid) => a + mem(pid).rssKb, 0) / 1024, 1),
           inferenceRssMb: view.inference.length ? round(inferenceRss / 1024, 1) : null,
           treeRssPerCallMb: round(treeRss / 1024 / k, 1),
           marginalRssPerCallMb: round((treeRss - baseTreeRssKb) / 1024 / k, 1),
@@ -849,9 +860,9 @@ async function main(o: Options): Promise<void> {
     await pool.stopAll();
     await sleep(2000);
     progress.update('stopping worker and persister');
-    const workerExit = await worker.stop(40_000);
+    const workerExits = await Promise.all(workers.map((w) => w.stop(40_000)));
     await persister.stop(20_000);
-    progress.done(`stopped (worker exit ${workerExit})`);
+    progress.done(`stopped (worker exit ${workerExits.join(', ')})`);
     const problems =
       o.profile || pool.failures.length > 0 || results.some((r) => r.dropped > 0 || r.callsUp < r.k);
     if (o.keep || problems) progress.note(`worker and persister logs: ${scratch}`);
@@ -992,6 +1003,7 @@ function report(
   ].join('\n');
   const summary = {
     executor: o.executor,
+    workers: o.workers,
     provider: meta.provider,
     machine: {
       cores: cpus().length,
@@ -1033,6 +1045,11 @@ const program = new Command('bench:load')
   .option('--quick', 'short run: steps 1,2,4, 15 s windows (30 s for one call)')
   .option('--local', 'offline speech providers (pocketsphinx + flite) instead of the instant fakes')
   .option(
+    '--workers <n>',
+    'workers sharing the calls, as `voice-agent pool` runs them (shared executor)',
+    '1',
+  )
+  .option(
     '--executor <kind>',
     'shared (every call in the worker, the default) or process (a process per call)',
     'shared',
@@ -1059,6 +1076,10 @@ const program = new Command('bench:load')
     const executor = String(opts.executor);
     if (executor !== 'process' && executor !== 'shared')
       throw new Error('--executor must be process or shared');
+    const workerCount = Number(opts.workers);
+    if (!Number.isInteger(workerCount) || workerCount < 1)
+      throw new Error('--workers must be a positive integer');
+    if (workerCount > 1 && executor !== 'shared') throw new Error('--workers > 1 needs --executor shared');
     const increase = Math.max(...steps.map((s, i) => s - (i > 0 ? steps[i - 1]! : 0)));
     await main({
       steps,
@@ -1069,6 +1090,7 @@ const program = new Command('bench:load')
       idle: executor === 'shared' ? 0 : opts.idle !== undefined ? Number(opts.idle) : Math.min(8, increase),
       local: Boolean(opts.local),
       executor,
+      workers: workerCount,
       json: Boolean(opts.json),
       keep: Boolean(opts.keep),
       maxMinutes: Number(opts.maxMinutes),

@@ -9,7 +9,9 @@ export function registerWorker(program: Command): void {
 
   worker
     .command('dev')
-    .description('development: readable logs (WORKER_EXECUTOR=process: one warm job process)')
+    .description(
+      'development: the framework in development mode (WORKER_EXECUTOR=process: one warm job process)',
+    )
     .action(async () => {
       await runWorker(loadConfig(), { mode: 'dev' });
     });

@@ -90,7 +90,8 @@ export const envSchema = z.object({
   WORKER_LOAD_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.9),
   /**
    * Count the worker's own CPU (its process and job processes, as a share of the machine's
-   * cores) in the load reported to LiveKit; `false` reports only active calls /
+   * cores; shared executor: or its event-loop utilization, if higher) in the load reported to
+   * LiveKit; `false` reports only active calls /
    * MAX_CONCURRENT_CALLS (tests, whose machine is busy with other suites, and bench:load).
    */
   WORKER_LOAD_INCLUDE_CPU: bool.default(true),

@@ -10,6 +10,7 @@ import {
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { EventProducer } from '../events/producer.js';
+import { redactFrameworkLogs } from '../observability/framework-logs.js';
 import { startHttpServer } from '../observability/http.js';
 import { JobMetricsCollector, METRICS_DIR_ENV } from '../observability/job-metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -18,7 +19,7 @@ import { loadSileroVad } from '../pipeline/vad.js';
 import { bookingPool, runCallJob } from './call-job.js';
 import { freeTcpPort } from './free-port.js';
 import { SharedProcessServer } from './shared-server.js';
-import { WorkerCpu, workerLoad } from './worker-load.js';
+import { LoopUtilization, WorkerCpu, workerLoad } from './worker-load.js';
 
 export interface WorkerRunOptions {
   /** dev: pretty logs, one warm process; start: production settings for fleets. */
@@ -51,6 +52,8 @@ export function skipUnusedEotInference(): void {
  */
 export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise<void> {
   initializeLogger({ pretty: options.mode === 'dev', level: cfg.LOG_LEVEL });
+  // The framework's own lines carry SIP identities (`sip_+1…`): route them through ours.
+  redactFrameworkLogs(cfg.LOG_LEVEL);
   skipUnusedEotInference();
   const log = createLogger({ name: 'worker', level: cfg.LOG_LEVEL });
   let draining = false;
@@ -191,6 +194,7 @@ async function processExecutor(
 async function sharedExecutor(cfg: Config, log: Logger, draining: () => boolean): Promise<CallExecutor> {
   const vad = await loadSileroVad();
   const cpu = new WorkerCpu();
+  const loop = new LoopUtilization();
   // One producer and one booking pool for every call in this process (see SharedCallResources).
   const resources = { producer: EventProducer.fromConfig(cfg, log), pool: bookingPool(cfg, log, 10) };
   const server = new SharedProcessServer({
@@ -208,7 +212,11 @@ async function sharedExecutor(cfg: Config, log: Logger, draining: () => boolean)
       return true;
     },
     load: (active) =>
-      workerLoad(active, cfg.MAX_CONCURRENT_CALLS, cfg.WORKER_LOAD_INCLUDE_CPU ? cpu.read() : 0),
+      workerLoad(
+        active,
+        cfg.MAX_CONCURRENT_CALLS,
+        cfg.WORKER_LOAD_INCLUDE_CPU ? Math.max(cpu.read(), loop.read()) : 0,
+      ),
     loadThreshold: cfg.WORKER_LOAD_THRESHOLD,
     logger: log,
   });

@@ -53,3 +53,20 @@ export class WorkerCpu {
     return this.#share;
   }
 }
+
+/**
+ * How busy this process's event loop was since the previous reading (0–1). For the shared
+ * executor it is the real limit: every call's audio path runs on this one JavaScript thread,
+ * which saturates (bench:load: ~8 calls on this VM) while the machine still has a core free —
+ * a CPU share of the machine would read 0.5 there and never stop dispatch.
+ */
+export class LoopUtilization {
+  #last = performance.eventLoopUtilization();
+
+  read(): number {
+    const now = performance.eventLoopUtilization();
+    const share = performance.eventLoopUtilization(now, this.#last).utilization;
+    this.#last = now;
+    return Number.isFinite(share) ? share : 0;
+  }
+}

@@ -14,6 +14,7 @@ stephanie rebecca sharon laura cynthia kathleen amy angela shirley anna brenda p
 helen samantha katherine christine debra rachel carolyn janet catherine maria heather diane julie
 joyce victoria olivia kelly christina lauren joan evelyn judith megan cheryl andrea hannah martha
 jacqueline frances gloria ann jane alice grace sophia chloe lucy ada rosa fatima priya
+sam alex chris matt mike tom ben nick dan joe jim bob bill kate liz
 `
   .split(/\s+/)
   .filter(Boolean);
@@ -26,6 +27,7 @@ nelson baker hall rivera campbell mitchell carter roberts chen kim patel shah kh
 rogers morgan cooper peterson bailey reed kelly howard cox ward richardson watson brooks wood james
 bennett gray hughes price sanders myers long ross foster powell jenkins perry russell sullivan bell
 coleman butler henderson o'brien lovelace fischer weber schmidt rossi silva santos singh wang
+parker evans edwards collins stewart morris turner phillips
 `
   .split(/\s+/)
   .filter(Boolean);

@@ -142,6 +142,10 @@ describe('inbound SIP calls through livekit-sip (SIPp caller)', () => {
     // … and nowhere in clear: the room is named after the number dialled, not the caller's.
     expect(row.room_name.startsWith('call-')).toBe(true);
     expect(row.room_name).not.toContain(caller.replace('+', ''));
+    // … nor in any log line of the worker, the framework's own included (its participant
+    // identity is `sip_<number>`).
+    expect(stack.worker.output).toMatch(/caller joined/);
+    expect(stack.worker.output).not.toContain(caller.replace('+', ''));
     expect(row.status).toBe('INTERRUPTED');
     expect(row.end_reason).toBe('caller_hangup');
     expect(row.started_event_id).not.toBeNull();

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processTree } from '../../../src/observability/proc-stats.js';
-import { WorkerCpu, workerLoad } from '../../../src/worker/worker-load.js';
+import { LoopUtilization, WorkerCpu, workerLoad } from '../../../src/worker/worker-load.js';
 
 const roots: ChildProcess[] = [];
 afterEach(() => {
@@ -51,5 +51,16 @@ describe('WorkerCpu', () => {
     // The spinning grandchild gets a good part of a core even on a busy machine.
     expect(busyTree.read() * cores).toBeGreaterThan(0.2);
     expect(idleTree.read() * cores).toBeLessThan(0.1);
+  });
+});
+
+describe('LoopUtilization', () => {
+  it('reads a blocked event loop as busy and an idle one as not', async () => {
+    const loop = new LoopUtilization();
+    await sleep(300); // idle: waiting on a timer
+    expect(loop.read()).toBeLessThan(0.5);
+    const end = Date.now() + 300;
+    while (Date.now() < end); // the thread busy, as with too many calls
+    expect(loop.read()).toBeGreaterThan(0.5);
   });
 });

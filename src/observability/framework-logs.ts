@@ -1,0 +1,25 @@
+import type { DestinationStream, Logger } from 'pino';
+import { createLogger } from './logger.js';
+
+/**
+ * Where @livekit/agents keeps its logger: a global registry symbol (its log_core reads
+ * `globalThis[Symbol.for('@livekit/agents:logger')]` on every `log()` call), so every copy of
+ * the framework in the process shares one logger. Re-check on a framework upgrade.
+ */
+const FRAMEWORK_LOGGER = Symbol.for('@livekit/agents:logger');
+
+/**
+ * Puts our redacting logger (logger.ts) in the framework's place, after its initializeLogger.
+ * The framework logs participant identities (`lk.pii.participant_identity`: `sip_+1555…` for a
+ * phone caller), room names and SIP attributes as they are; through ours, phone numbers and
+ * secrets are masked like in every other line. Every log line of the worker process goes
+ * through it — with the shared executor that is every call's; job processes of the process
+ * executor install the framework's own logger again when a job starts.
+ */
+export function redactFrameworkLogs(level: string, destination?: DestinationStream): Logger {
+  const holder = globalThis as Record<symbol, unknown>;
+  if (!holder[FRAMEWORK_LOGGER]) throw new Error('call initializeLogger() from @livekit/agents first');
+  const logger = createLogger({ name: 'livekit-agents', level, ...(destination ? { destination } : {}) });
+  holder[FRAMEWORK_LOGGER] = logger;
+  return logger;
+}
