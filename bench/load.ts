@@ -4,7 +4,7 @@
  *
  *   npm run bench:load                      # build, then node dist/bench/load.js
  *   node dist/bench/load.js --quick         # steps 1,2,4 with short windows (~3 min)
- *   node dist/bench/load.js --steps 1,10,20,40 --window 30 [--executor shared|process] [--local] [--json] [--no-stop] [--profile]
+ *   node dist/bench/load.js --steps 1,10,20,40 --window 30 [--executor shared|process] [--workers N] [--local] [--json] [--no-stop] [--profile]
  *
  * It starts, as operators do, one `voice-agent worker start` process (WORKER_EXECUTOR from
  * --executor: every call in the worker, or a job process per call; PROVIDER=fake: instant

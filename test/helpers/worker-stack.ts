@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
+import { RoomCaller } from '../../src/caller/room-caller.js';
 import {
   createTestDatabase,
   obliterateQueues,
@@ -8,6 +10,7 @@ import {
   type TestDatabase,
 } from '../integration/persistence/helpers.js';
 import { CliProcess } from './cli-process.js';
+import { cfg, livekitHttpUrl } from './stack.js';
 
 /**
  * The product as an operator runs it, per test file: a scratch database and event queue, a
@@ -38,6 +41,51 @@ export interface WorkerStackOptions {
 }
 
 /**
+ * The environment a test worker and persister share: offline providers, info logs, one warm
+ * job process (process executor), dispatch independent of the machine's load, their own
+ * journal directory.
+ */
+export function workerEnv(name: string, ids: { queue: string; agentName: string }): Record<string, string> {
+  return {
+    EVENT_QUEUE: ids.queue,
+    AGENT_NAME: ids.agentName,
+    PROVIDER: 'local',
+    LOG_LEVEL: 'info',
+    WORKER_IDLE_PROCESSES: '1',
+    // This machine's CPU is shared with other suites: dispatch must not depend on it.
+    WORKER_LOAD_INCLUDE_CPU: 'false',
+    EVENT_JOURNAL_DIR: mkdtempSync(join(tmpdir(), `va-${name}-journal-`)),
+  };
+}
+
+/**
+ * A call the way LiveKit gets one from a phone: a room, a caller participant in it (a
+ * RoomCaller speaking recorded audio), and an explicit dispatch of the agent into the room.
+ */
+export async function placeRoomCall(
+  agentName: string,
+  options: { roomPrefix?: string; metadata?: Record<string, unknown> } = {},
+): Promise<{ caller: RoomCaller; roomName: string }> {
+  const roomName = randomName(options.roomPrefix ?? 'room');
+  await new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createRoom({
+    name: roomName,
+    emptyTimeout: 60,
+  });
+  const caller = await RoomCaller.join({
+    url: cfg.LIVEKIT_URL,
+    apiKey: cfg.LIVEKIT_API_KEY,
+    apiSecret: cfg.LIVEKIT_API_SECRET,
+    room: roomName,
+  });
+  await new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createDispatch(
+    roomName,
+    agentName,
+    options.metadata ? { metadata: JSON.stringify(options.metadata) } : {},
+  );
+  return { caller, roomName };
+}
+
+/**
  * Starts the stack. `holder.current` is set before anything is started, so an afterAll can
  * close what exists even when a slow machine made the beforeAll hook time out half way.
  */
@@ -52,14 +100,7 @@ export async function startWorkerStack(
   let persister: CliProcess | undefined;
   let closing: Promise<void> | undefined;
   const env: Record<string, string> = {
-    EVENT_QUEUE: queue,
-    AGENT_NAME: agentName,
-    PROVIDER: 'local',
-    LOG_LEVEL: 'info',
-    WORKER_IDLE_PROCESSES: '1',
-    // This machine's CPU is shared with other suites: dispatch must not depend on it.
-    WORKER_LOAD_INCLUDE_CPU: 'false',
-    EVENT_JOURNAL_DIR: mkdtempSync(join(tmpdir(), `va-${options.name}-journal-`)),
+    ...workerEnv(options.name, { queue, agentName }),
     ...options.env,
   };
   const close = () => {

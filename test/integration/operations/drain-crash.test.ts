@@ -1,13 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RoomCaller } from '../../../src/caller/room-caller.js';
+import type { RoomCaller } from '../../../src/caller/room-caller.js';
 import { CliProcess } from '../../helpers/cli-process.js';
-import { cfg, livekitHttpUrl } from '../../helpers/stack.js';
 import { readPcm16Wav } from '../../helpers/wav.js';
+import { placeRoomCall, workerEnv } from '../../helpers/worker-stack.js';
 import {
   createTestDatabase,
   obliterateQueues,
@@ -32,19 +29,12 @@ type Executor = 'process' | 'shared';
 
 function env(agentName: string, executor: Executor = 'process'): Record<string, string> {
   return {
+    ...workerEnv('ops', { queue, agentName }),
     WORKER_EXECUTOR: executor,
     DATABASE_URL: db.url,
-    EVENT_QUEUE: queue,
-    AGENT_NAME: agentName,
-    PROVIDER: 'local',
-    LOG_LEVEL: 'info',
-    WORKER_IDLE_PROCESSES: '1',
-    // Dispatch must not depend on how busy the test machine is.
-    WORKER_LOAD_INCLUDE_CPU: 'false',
     DRAIN_TIMEOUT_SECONDS: '3',
     REAPER_STALE_SECONDS: '8',
     REAPER_INTERVAL_SECONDS: '1',
-    EVENT_JOURNAL_DIR: mkdtempSync(join(tmpdir(), 'va-ops-journal-')),
   };
 }
 
@@ -69,21 +59,7 @@ async function callInProgress(
   const worker = new CliProcess(['worker', 'start', '--http-port', '0'], env(agentName, executor));
   workers.push(worker);
   await worker.waitFor(/registered worker/i, 60_000);
-  const roomName = randomName('ops-room');
-  await new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createRoom({
-    name: roomName,
-    emptyTimeout: 60,
-  });
-  const caller = await RoomCaller.join({
-    url: cfg.LIVEKIT_URL,
-    apiKey: cfg.LIVEKIT_API_KEY,
-    apiSecret: cfg.LIVEKIT_API_SECRET,
-    room: roomName,
-  });
-  await new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createDispatch(
-    roomName,
-    agentName,
-  );
+  const { caller, roomName } = await placeRoomCall(agentName, { roomPrefix: 'ops-room' });
   expect(await caller.waitForAgentTurn({ timeoutMs: 45_000 }), 'greeting').toBe(true);
   const since = Date.now();
   await caller.say(readPcm16Wav(join(fixtures, 'greet-book.wav')).samples);

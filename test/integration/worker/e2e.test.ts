@@ -1,11 +1,7 @@
 import { join } from 'node:path';
-import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { RoomCaller } from '../../../src/caller/room-caller.js';
-import { cfg, livekitHttpUrl } from '../../helpers/stack.js';
 import { readPcm16Wav, rmsDbfs } from '../../helpers/wav.js';
-import { poll, startWorkerStack, type WorkerStack } from '../../helpers/worker-stack.js';
-import { randomName } from '../persistence/helpers.js';
+import { placeRoomCall, poll, startWorkerStack, type WorkerStack } from '../../helpers/worker-stack.js';
 
 /**
  * The whole product on the real local stack: `voice-agent worker start` registers with
@@ -30,18 +26,9 @@ afterAll(async () => {
 describe('worker end to end on the local LiveKit server', () => {
   it('answers a dispatched call, understands the caller, and persists turns and metrics', async () => {
     onTestFailed(() => console.log(`worker output:\n${stack.worker.output.slice(-6000)}`));
-    const roomName = randomName('e2e-room');
-    const rooms = new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
-    await rooms.createRoom({ name: roomName, emptyTimeout: 60 });
-    const caller = await RoomCaller.join({
-      url: cfg.LIVEKIT_URL,
-      apiKey: cfg.LIVEKIT_API_KEY,
-      apiSecret: cfg.LIVEKIT_API_SECRET,
-      room: roomName,
-    });
-    const dispatch = new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
-    await dispatch.createDispatch(roomName, stack.agentName, {
-      metadata: JSON.stringify({ now: '2025-03-05T15:00:00Z' }),
+    const { caller, roomName } = await placeRoomCall(stack.agentName, {
+      roomPrefix: 'e2e-room',
+      metadata: { now: '2025-03-05T15:00:00Z' },
     });
 
     try {

@@ -1,12 +1,8 @@
 import { join } from 'node:path';
-import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RoomCaller } from '../../../src/caller/room-caller.js';
 import { LOAD_TEST_OPENING } from '../../../src/providers/fake/index.js';
-import { cfg, livekitHttpUrl } from '../../helpers/stack.js';
 import { readPcm16Wav } from '../../helpers/wav.js';
-import { poll, startWorkerStack, type WorkerStack } from '../../helpers/worker-stack.js';
-import { randomName } from '../persistence/helpers.js';
+import { placeRoomCall, poll, startWorkerStack, type WorkerStack } from '../../helpers/worker-stack.js';
 
 /**
  * PROVIDER=fake, the load-test mode, in a real room: the worker's session still runs silero
@@ -32,18 +28,9 @@ afterAll(async () => {
 
 describe('PROVIDER=fake in a room', () => {
   it('answers each caller utterance with the next transcript of the rotation', async () => {
-    const roomName = randomName('fake-room');
-    const rooms = new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
-    await rooms.createRoom({ name: roomName, emptyTimeout: 60 });
-    const caller = await RoomCaller.join({
-      url: cfg.LIVEKIT_URL,
-      apiKey: cfg.LIVEKIT_API_KEY,
-      apiSecret: cfg.LIVEKIT_API_SECRET,
-      room: roomName,
-    });
-    const dispatch = new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
-    await dispatch.createDispatch(roomName, stack.agentName, {
-      metadata: JSON.stringify({ now: '2025-03-05T15:00:00Z' }),
+    const { caller, roomName } = await placeRoomCall(stack.agentName, {
+      roomPrefix: 'fake-room',
+      metadata: { now: '2025-03-05T15:00:00Z' },
     });
     try {
       expect(await caller.waitForAgentTurn({ timeoutMs: 30_000 }), 'greeting').toBe(true);

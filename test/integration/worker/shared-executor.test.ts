@@ -1,13 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RoomCaller } from '../../../src/caller/room-caller.js';
+import type { RoomCaller } from '../../../src/caller/room-caller.js';
 import { LOAD_TEST_OPENING } from '../../../src/providers/fake/index.js';
-import { cfg, livekitHttpUrl } from '../../helpers/stack.js';
 import { readPcm16Wav } from '../../helpers/wav.js';
-import { poll, startWorkerStack, type WorkerStack } from '../../helpers/worker-stack.js';
-import { randomName } from '../persistence/helpers.js';
+import { placeRoomCall, poll, startWorkerStack, type WorkerStack } from '../../helpers/worker-stack.js';
 
 /**
  * WORKER_EXECUTOR=shared on the real stack: one worker process carries several calls at once
@@ -35,25 +32,8 @@ afterAll(async () => {
   await holder.current?.close();
 });
 
-async function placeCall(): Promise<{ caller: RoomCaller; roomName: string }> {
-  const roomName = randomName('shared-room');
-  await new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createRoom({
-    name: roomName,
-    emptyTimeout: 60,
-  });
-  const caller = await RoomCaller.join({
-    url: cfg.LIVEKIT_URL,
-    apiKey: cfg.LIVEKIT_API_KEY,
-    apiSecret: cfg.LIVEKIT_API_SECRET,
-    room: roomName,
-  });
-  await new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createDispatch(
-    roomName,
-    stack.agentName,
-    { metadata: JSON.stringify({ now: '2025-03-05T15:00:00Z' }) },
-  );
-  return { caller, roomName };
-}
+const placeCall = () =>
+  placeRoomCall(stack.agentName, { roomPrefix: 'shared-room', metadata: { now: '2025-03-05T15:00:00Z' } });
 
 async function talk(caller: RoomCaller, files: string[]): Promise<void> {
   expect(await caller.waitForAgentTurn({ timeoutMs: 30_000 }), 'greeting').toBe(true);
