@@ -19,12 +19,13 @@ import { type LoadedScript, loadSimulationScript, needsRealTime } from '../../..
  */
 
 /**
- * Issue 5 asks for 8 of 10; the offline recogniser measures 5 of 10 (the same five every run:
- * two caller names outside the name list, and "two" / short yes-no answers misheard by
- * pocketsphinx). This bound guards against regressions below what is measured, with one
- * call of margin for timing on a busy 2-core machine; raising it is the open work.
+ * Issue 5 asks for 8 of 10; the offline recogniser measures 7 of 10 (5 before the common short
+ * first names and more last names joined the name list). The three left fail on pocketsphinx
+ * mishearing short answers: "yes" / "no thanks" in the awb voice, and the digit "two" (heard
+ * as "give" or the letter "q"). This bound guards against regressions below what is measured,
+ * with one call of margin for timing on a busy 2-core machine; reaching 8 is the open work.
  */
-const MIN_SUCCESSES = 4;
+const MIN_SUCCESSES = 6;
 const DIR = join(import.meta.dirname, '../../fixtures/calls');
 const files = readdirSync(DIR)
   .filter((f) => f.endsWith('.yaml'))
@@ -80,7 +81,7 @@ describe('caller scripts at audio level (flite → silero VAD → pocketsphinx �
     await loadSileroVad();
   });
 
-  it('runs every script as a whole call and reaches the expected outcome in at least 8 of 10', async () => {
+  it(`runs every script as a whole call and reaches the expected outcome in at least ${MIN_SUCCESSES} of 10`, async () => {
     expect(files).toHaveLength(10);
     const slow: string[] = [];
     for (const f of files) {
