@@ -23,6 +23,8 @@ import { CallLifecycle, type CallOutcome } from './call-lifecycle.js';
 import { type JobMetadata, parseJobMetadata } from './job-metadata.js';
 import { type CallerIdentity, callerIdentity, loggableCaller } from './sip-identity.js';
 
+/** The caller's audio as the session receives it (silero's rate; see roomInput below). */
+export const CALLER_AUDIO_SAMPLE_RATE = 16_000;
 /** How long a job waits for its caller to join before it gives up. */
 const CALLER_WAIT_MS = 30_000;
 /** The warning before the maximum call duration. */
@@ -188,7 +190,14 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
       registry,
       labels: { provider: providers.kind, flow },
       room: ctx.room,
-      roomInput: { participantIdentity: participant.identity, closeOnDisconnect: false },
+      roomInput: {
+        participantIdentity: participant.identity,
+        closeOnDisconnect: false,
+        // The caller's audio arrives at the rate silero and our recognisers work at (rtc-node
+        // resamples natively), instead of the framework's default 24 kHz, which silero and the
+        // local STT would each resample per frame again. Phone audio is 8 kHz: nothing is lost.
+        audioSampleRate: CALLER_AUDIO_SAMPLE_RATE,
+      },
       onError: (e) => {
         recordError(e.error_type);
         log.warn({ error_type: e.error_type, err: e.message }, 'call error');

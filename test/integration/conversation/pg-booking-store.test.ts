@@ -10,6 +10,7 @@ import {
   RecordingObserver,
 } from '../../../src/conversation/index.js';
 import { migrateUp } from '../../../src/persistence/migrate.js';
+import { dropDatabase } from '../persistence/helpers.js';
 
 /**
  * The Postgres booking store against a real server: a throwaway database va_conv_<random>
@@ -35,13 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pool?.end();
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  await dropDatabase(urlFor(database));
 });
 
 let codeSeq = 0;

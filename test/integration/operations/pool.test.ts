@@ -14,9 +14,20 @@ import { randomName } from '../persistence/helpers.js';
 
 const agentName = randomName('pool-agent').replace(/_/g, '-');
 let pool: CliProcess | undefined;
+const pools: CliProcess[] = [];
 
 afterAll(async () => {
-  await pool?.stop('SIGKILL');
+  // A failed test must not leave workers running: they outlive a killed pool (own groups).
+  for (const p of pools) {
+    for (const pid of descendants(p.proc.pid!).reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await p.stop('SIGKILL');
+  }
 });
 
 describe('voice-agent pool', () => {
@@ -31,6 +42,7 @@ describe('voice-agent pool', () => {
       WORKER_IDLE_PROCESSES: '1',
       DRAIN_TIMEOUT_SECONDS: '10',
     });
+    pools.push(pool);
 
     // Both register with LiveKit: the pool sees the framework's registration line, and each
     // worker's /healthz reports the worker id LiveKit assigned (distinct ones).
@@ -87,6 +99,7 @@ describe('voice-agent pool', () => {
       },
     );
     pool = p;
+    pools.push(p);
     const worker = await registered(p, 1, undefined, 1);
     const children = descendants(worker);
     // SIGTERM at once, while its warm job process may still be initializing: whether or not
