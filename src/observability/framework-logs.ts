@@ -12,9 +12,9 @@ const FRAMEWORK_LOGGER = Symbol.for('@livekit/agents:logger');
  * Puts our redacting logger (logger.ts) in the framework's place, after its initializeLogger.
  * The framework logs participant identities (`lk.pii.participant_identity`: `sip_+1555…` for a
  * phone caller), room names and SIP attributes as they are; through ours, phone numbers and
- * secrets are masked like in every other line. Every log line of the worker process goes
- * through it — with the shared executor that is every call's; job processes of the process
- * executor install the framework's own logger again when a job starts.
+ * secrets are masked like in every other line. The worker calls it at start (with the shared
+ * executor that covers every call); a job process of the process executor installs the
+ * framework's own logger again when its job starts, so the agent's entry calls it once more.
  */
 export function redactFrameworkLogs(level: string, destination?: DestinationStream): Logger {
   const holder = globalThis as Record<symbol, unknown>;

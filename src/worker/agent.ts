@@ -1,4 +1,6 @@
 import { defineAgent, type JobContext, type JobProcess, type VAD } from '@livekit/agents';
+import { loadConfig } from '../config/config.js';
+import { redactFrameworkLogs } from '../observability/framework-logs.js';
 import { exportJobMetrics } from '../observability/job-metrics.js';
 import { registry } from '../observability/metrics.js';
 import { loadSileroVad } from '../pipeline/vad.js';
@@ -14,6 +16,9 @@ export default defineAgent({
     proc.userData.vad = await loadSileroVad();
   },
   entry: async (ctx: JobContext) => {
+    // The job process installed the framework's own logger when the job started; from here on
+    // (RoomIO, AgentSession) its lines go through our redaction, like the worker's.
+    redactFrameworkLogs(loadConfig().LOG_LEVEL);
     const vad = (ctx.proc.userData.vad as VAD | undefined) ?? (await loadSileroVad());
     const stopMetrics = exportJobMetrics(registry);
     ctx.addShutdownCallback(() => stopMetrics());

@@ -64,7 +64,7 @@ export function workerEnv(name: string, ids: { queue: string; agentName: string 
  */
 export async function placeRoomCall(
   agentName: string,
-  options: { roomPrefix?: string; metadata?: Record<string, unknown> } = {},
+  options: { roomPrefix?: string; metadata?: Record<string, unknown>; identity?: string } = {},
 ): Promise<{ caller: RoomCaller; roomName: string }> {
   const roomName = randomName(options.roomPrefix ?? 'room');
   await new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createRoom({
@@ -76,6 +76,7 @@ export async function placeRoomCall(
     apiKey: cfg.LIVEKIT_API_KEY,
     apiSecret: cfg.LIVEKIT_API_SECRET,
     room: roomName,
+    ...(options.identity ? { identity: options.identity } : {}),
   });
   await new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createDispatch(
     roomName,
