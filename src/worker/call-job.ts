@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AutoSubscribe, type JobContext, type VAD } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent } from '@livekit/rtc-node';
-import { RoomServiceClient, SipClient } from 'livekit-server-sdk';
+import { RoomServiceClient } from 'livekit-server-sdk';
 import pg from 'pg';
 import { createEngineForFlow, isFlowName } from '../../agents/index.js';
 import { type Config, loadConfig } from '../config/config.js';
@@ -20,6 +20,7 @@ import { llmAssistFromConfig } from '../providers/openai/llm-assist.js';
 import { selectProviders } from '../providers/select.js';
 import { httpUrl, runActions } from './call-actions.js';
 import { CallLifecycle, type CallOutcome } from './call-lifecycle.js';
+import { dialOut, NotAnsweredError } from './dial-out.js';
 import { type JobMetadata, parseJobMetadata } from './job-metadata.js';
 import { type CallerIdentity, callerIdentity, loggableCaller } from './sip-identity.js';
 
@@ -126,7 +127,7 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
     await ctx.connect(undefined, AutoSubscribe.AUDIO_ONLY);
     lifecycle.step('connecting', 'system');
     const participant = meta.dial
-      ? await dialOut(ctx, cfg, meta, roomName, lifecycle)
+      ? await waitForCaller(ctx, await dialOut(cfg, meta, roomName, lifecycle))
       : await waitForCaller(ctx);
     caller = callerIdentity(participant);
     log.info({ caller: loggableCaller(caller), flow }, 'caller joined');
@@ -285,92 +286,6 @@ async function waitForCaller(ctx: JobContext, identity?: string): Promise<Remote
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Outbound: livekit-sip dials the number; resolves with the answered SIP participant. */
-async function dialOut(
-  ctx: JobContext,
-  cfg: Config,
-  meta: JobMetadata,
-  roomName: string,
-  lifecycle: CallLifecycle,
-): Promise<RemoteParticipant> {
-  const dial = meta.dial!;
-  const trunkId = dial.trunk_id ?? (await findOutboundTrunk(cfg));
-  const sip = new SipClient(httpUrl(cfg.LIVEKIT_URL), cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
-  const identity = `sip-out-${lifecycle.callId.slice(0, 8)}`;
-  lifecycle.step('ringing', 'telephony');
-  const ringS = dial.ring_timeout_s ?? 30;
-  const retryUntil = Date.now() + BRIDGE_BUSY_RETRY_MS;
-  for (;;) {
-    try {
-      await sip.createSipParticipant(trunkId, dial.number, roomName, {
-        participantIdentity: identity,
-        waitUntilAnswered: true,
-        ringingTimeout: ringS,
-      });
-      break;
-    } catch (err) {
-      // livekit-sip refuses new calls for a moment when its CPU is busy ("cpu exhausted"),
-      // before anything rings: try again for a while rather than fail the call outright.
-      if (isBridgeBusy(err) && Date.now() + 1000 < retryUntil) {
-        await new Promise((r) => setTimeout(r, 1000));
-        continue;
-      }
-      const reason = notAnsweredReason(err, ringS);
-      throw /^(busy|no_answer|declined):/.test(reason) ? new NotAnsweredError(reason) : new Error(reason);
-    }
-  }
-  return waitForCaller(ctx, identity);
-}
-
-/** How long an outbound call is retried while livekit-sip says its CPU is exhausted. */
-const BRIDGE_BUSY_RETRY_MS = 15_000;
-
-/** The callee was busy, declined or did not answer: the call's outcome, not a fault. */
-class NotAnsweredError extends Error {
-  override name = 'NotAnsweredError';
-}
-
-function isBridgeBusy(err: unknown): boolean {
-  return (
-    err instanceof Error && !(err as { metadata?: unknown }).metadata && /cpu exhausted/i.test(err.message)
-  );
-}
-
-/**
- * Why an outbound call failed, as its end reason: `busy` (486/600), `no_answer` (408/480/487,
- * or livekit-sip's own ringing timeout, which carries no SIP status), `declined` (603),
- * `rejected` otherwise, `dial_failed` without a SIP status — with the status, never the number
- * (livekit-server-sdk's SipCallError carries `sipStatusCode` / `sipStatus`).
- */
-export function notAnsweredReason(err: unknown, ringSeconds?: number): string {
-  const e = err as { sipStatusCode?: number; sipStatus?: string; message?: string };
-  const code = typeof e?.sipStatusCode === 'number' ? e.sipStatusCode : undefined;
-  const message = String(e?.message ?? err);
-  if (code === undefined && /sip request timed out/i.test(message)) {
-    return `no_answer: not answered within ${ringSeconds ?? '?'} s`;
-  }
-  const status = code ? `SIP ${code}${e.sipStatus ? ` ${e.sipStatus}` : ''}` : message;
-  const kind =
-    code === undefined
-      ? 'dial_failed'
-      : code === 486 || code === 600
-        ? 'busy'
-        : code === 408 || code === 480 || code === 487
-          ? 'no_answer'
-          : code === 603
-            ? 'declined'
-            : 'rejected';
-  return `${kind}: ${status}`.slice(0, 200);
-}
-
-async function findOutboundTrunk(cfg: Config): Promise<string> {
-  const sip = new SipClient(httpUrl(cfg.LIVEKIT_URL), cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
-  const trunks = await sip.listSipOutboundTrunk();
-  const ours = trunks.find((t) => t.name === `${cfg.AGENT_NAME}-outbound`);
-  if (!ours) throw new Error('no outbound trunk: run voice-agent sip setup');
-  return ours.sipTrunkId;
 }
 
 function armMaxDuration(
