@@ -1,7 +1,7 @@
 /**
  * A lightweight caller for the load benchmark: the same room behaviour as src/caller
- * RoomCaller (joins as a participant, publishes a microphone track that always carries audio
- * — utterances with silence between, paced in real time — and listens to the agent), but it
+ * RoomCaller (both are a PacedParticipant: a microphone track that always carries audio —
+ * utterances with silence between, paced in real time — and listening to the agent), but it
  * keeps no audio: tens of callers run in the benchmark process for minutes, and RoomCaller
  * stores every heard frame. Instead it timestamps what the measurements need:
  *
@@ -14,20 +14,8 @@
  * - gaps inside an agent turn: quiet runs of ≥ GAP_MIN_MS between loud frames of one reply
  *   (an agent that cannot keep its audio source fed underruns; the fake TTS tone has none).
  */
-import {
-  AudioFrame,
-  AudioSource,
-  AudioStream,
-  LocalAudioTrack,
-  type RemoteTrack,
-  Room,
-  RoomEvent,
-  TrackKind,
-  TrackPublishOptions,
-  TrackSource,
-} from '@livekit/rtc-node';
-import { AccessToken } from 'livekit-server-sdk';
-import { quietRtcLogs } from '../src/caller/quiet-rtc.js';
+import type { AudioFrame } from '@livekit/rtc-node';
+import { PacedParticipant } from '../src/caller/paced-participant.js';
 
 export const FRAME_MS = 20;
 /** A heard frame this much later than the previous one counts as late (4 frame periods). */
@@ -79,9 +67,7 @@ interface OnsetWaiter {
   resolve: (at: number) => void;
 }
 
-export class LoadCaller {
-  readonly room = new Room();
-  readonly sampleRate: number;
+export class LoadCaller extends PacedParticipant {
   readonly counters: CallerCounters = {
     heardFrames: 0,
     lateFrames: 0,
@@ -94,124 +80,64 @@ export class LoadCaller {
   lastLoudAt: number | undefined;
   /** performance.now() of the last voiced frame of the latest utterance, once sent. */
   speechEndAt: number | undefined;
-  disconnected = false;
-  #source: AudioSource;
-  #queue: { data: Int16Array; voicedEnd: boolean }[] = [];
-  #pump: NodeJS.Timeout | undefined;
-  #closed = false;
-  #drained: (() => void)[] = [];
   #onsetWaiters: OnsetWaiter[] = [];
-  readonly #threshold: number;
-  readonly #frameSamples: number;
+  readonly #threshold2: number;
+  #lastArrival: number | undefined;
+  #quietRun = 0; // ms of quiet since the last loud frame
+  #inTurn = false;
 
   private constructor(readonly options: LoadCallerOptions) {
-    this.sampleRate = options.sampleRate ?? 16000;
-    this.#frameSamples = (this.sampleRate * FRAME_MS) / 1000;
-    this.#threshold = 32768 * 10 ** ((options.speechDbfs ?? -45) / 20);
-    this.#source = new AudioSource(this.sampleRate, 1, 200);
+    super({
+      ...options,
+      sampleRate: options.sampleRate ?? 16000,
+      frameMs: FRAME_MS,
+      ttl: '1h',
+      maxCatchUpFrames: MAX_CATCH_UP,
+    });
+    const threshold = 32768 * 10 ** ((options.speechDbfs ?? -45) / 20);
+    this.#threshold2 = threshold * threshold;
   }
 
   static async join(options: LoadCallerOptions): Promise<LoadCaller> {
-    quietRtcLogs();
     const caller = new LoadCaller(options);
-    await caller.#connect();
+    await caller.connect();
     return caller;
   }
 
-  async #connect(): Promise<void> {
-    const o = this.options;
-    const at = new AccessToken(o.apiKey, o.apiSecret, { identity: o.identity, ttl: '1h' });
-    at.addGrant({ roomJoin: true, room: o.room, canPublish: true, canSubscribe: true });
-    this.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
-      if (track.kind === TrackKind.KIND_AUDIO) this.#listen(track).catch(() => undefined);
-    });
-    this.room.on(RoomEvent.Disconnected, () => {
-      this.disconnected = true;
-    });
-    await this.room.connect(o.url, await at.toJwt(), { autoSubscribe: true, dynacast: false });
-    await this.room.localParticipant!.publishTrack(
-      LocalAudioTrack.createAudioTrack('caller-mic', this.#source),
-      new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
-    );
-    this.#startPump();
+  protected override onSkipped(frames: number): void {
+    this.counters.skippedSendFrames += frames;
   }
 
-  async #listen(track: RemoteTrack): Promise<void> {
-    let stream: AudioStream;
-    try {
-      stream = new AudioStream(track, { sampleRate: this.sampleRate, numChannels: 1, frameSizeMs: FRAME_MS });
-    } catch {
-      return; // the track went away before we could listen (the agent left)
+  protected onHeard(frame: AudioFrame, now: number): void {
+    const c = this.counters;
+    c.heardFrames++;
+    if (this.#lastArrival !== undefined && now - this.#lastArrival > LATE_MS) c.lateFrames++;
+    this.#lastArrival = now;
+    const data = frame.data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) sum += data[i]! * data[i]!;
+    const frameMs = (frame.samplesPerChannel / frame.sampleRate) * 1000;
+    if (sum / Math.max(1, data.length) > this.#threshold2) {
+      if (this.#inTurn && this.#quietRun >= GAP_MIN_MS) {
+        c.gaps++;
+        c.gapMs += this.#quietRun;
+      }
+      this.#inTurn = true;
+      this.#quietRun = 0;
+      c.agentSpeechMs += frameMs;
+      this.lastLoudAt = now;
+      if (this.#onsetWaiters.length > 0) {
+        const keep: OnsetWaiter[] = [];
+        for (const w of this.#onsetWaiters) {
+          if (now >= w.since) w.resolve(now);
+          else keep.push(w);
+        }
+        this.#onsetWaiters = keep;
+      }
+    } else {
+      this.#quietRun += frameMs;
+      if (this.#quietRun >= TURN_END_QUIET_MS) this.#inTurn = false;
     }
-    const threshold2 = this.#threshold * this.#threshold;
-    let lastArrival: number | undefined;
-    let quietRun = 0; // ms of quiet since the last loud frame
-    let inTurn = false;
-    for await (const frame of stream) {
-      if (this.#closed) break;
-      const now = performance.now();
-      const c = this.counters;
-      c.heardFrames++;
-      if (lastArrival !== undefined && now - lastArrival > LATE_MS) c.lateFrames++;
-      lastArrival = now;
-      const data = frame.data;
-      let sum = 0;
-      for (let i = 0; i < data.length; i++) sum += data[i]! * data[i]!;
-      const frameMs = (frame.samplesPerChannel / frame.sampleRate) * 1000;
-      if (sum / Math.max(1, data.length) > threshold2) {
-        if (inTurn && quietRun >= GAP_MIN_MS) {
-          c.gaps++;
-          c.gapMs += quietRun;
-        }
-        inTurn = true;
-        quietRun = 0;
-        c.agentSpeechMs += frameMs;
-        this.lastLoudAt = now;
-        if (this.#onsetWaiters.length > 0) {
-          const keep: OnsetWaiter[] = [];
-          for (const w of this.#onsetWaiters) {
-            if (now >= w.since) w.resolve(now);
-            else keep.push(w);
-          }
-          this.#onsetWaiters = keep;
-        }
-      } else {
-        quietRun += frameMs;
-        if (quietRun >= TURN_END_QUIET_MS) inTurn = false;
-      }
-    }
-  }
-
-  /** Sends FRAME_MS frames on a wall-clock schedule: queued speech first, silence otherwise. */
-  #startPump(): void {
-    const t0 = performance.now();
-    let sent = 0;
-    const silence = new Int16Array(this.#frameSamples);
-    const tick = () => {
-      if (this.#closed) return;
-      const due = Math.floor((performance.now() - t0) / FRAME_MS);
-      if (due - sent > MAX_CATCH_UP) {
-        // Do not burst seconds of audio into the source: drop what is hopelessly late (silence
-        // only — speech frames stay queued, so an utterance is never cut).
-        const skip = due - sent - MAX_CATCH_UP;
-        if (this.#queue.length === 0) {
-          this.counters.skippedSendFrames += skip;
-          sent += skip;
-        }
-      }
-      while (sent < due) {
-        const chunk = this.#queue.shift();
-        if (chunk?.voicedEnd) this.speechEndAt = performance.now();
-        if (!chunk && this.#drained.length) for (const done of this.#drained.splice(0)) done();
-        const data = chunk?.data ?? silence;
-        this.#source
-          .captureFrame(new AudioFrame(data, this.sampleRate, 1, data.length))
-          .catch(() => undefined);
-        sent++;
-      }
-      this.#pump = setTimeout(tick, FRAME_MS);
-    };
-    tick();
   }
 
   /**
@@ -219,15 +145,10 @@ export class LoadCaller {
    * speech ends) and resolves once all of it has been sent.
    */
   say(samples: Int16Array, speechEnd = samples.length): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    const n = this.#frameSamples;
-    const lastVoicedFrame = Math.max(0, Math.ceil(speechEnd / n) - 1);
-    for (let off = 0, i = 0; off < samples.length; off += n, i++) {
-      const frame = new Int16Array(n);
-      frame.set(samples.subarray(off, Math.min(samples.length, off + n)));
-      this.#queue.push({ data: frame, voicedEnd: i === lastVoicedFrame });
-    }
-    return new Promise((resolve) => this.#drained.push(resolve));
+    const lastVoicedFrame = Math.max(0, Math.ceil(speechEnd / this.frameSamples) - 1);
+    return this.queue(samples, (i) => {
+      if (i === lastVoicedFrame) this.speechEndAt = performance.now();
+    });
   }
 
   /** performance.now() of the first loud agent frame at or after `since`; undefined on timeout. */
@@ -252,7 +173,7 @@ export class LoadCaller {
   /** Resolves true once the agent has been quiet for `quietMs` (false on timeout). */
   async agentQuiet(quietMs: number, timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline && !this.#closed) {
+    while (performance.now() < deadline && !this.closed) {
       const last = this.lastLoudAt ?? 0;
       const quietFor = performance.now() - last;
       if (quietFor >= quietMs) return true;
@@ -270,7 +191,7 @@ export class LoadCaller {
       concealedSamples: 0,
       silentConcealedSamples: 0,
     };
-    if (this.#closed || this.disconnected) return out;
+    if (this.closed || this.disconnected) return out;
     const stats = await this.room.getRtcStats();
     // The inbound RTP stream shows up on whichever peer connection carries it (one PC in
     // rtc-node's default mode: the "publisher" list).
@@ -287,16 +208,8 @@ export class LoadCaller {
     return out;
   }
 
-  async hangup(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#pump);
-    for (const done of this.#drained.splice(0)) done();
+  override async hangup(): Promise<void> {
     for (const w of this.#onsetWaiters.splice(0)) w.resolve(Number.NaN);
-    // bounded: one stuck disconnect must not hold up the end of a benchmark
-    const bounded = (p: Promise<unknown>) =>
-      Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
-    await bounded(this.room.disconnect());
-    await bounded(this.#source.close());
+    await super.hangup();
   }
 }

@@ -1,20 +1,8 @@
-import {
-  AudioFrame,
-  AudioSource,
-  AudioStream,
-  LocalAudioTrack,
-  type RemoteTrack,
-  Room,
-  RoomEvent,
-  TrackKind,
-  TrackPublishOptions,
-  TrackSource,
-} from '@livekit/rtc-node';
-import { AccessToken } from 'livekit-server-sdk';
-import { quietRtcLogs } from './quiet-rtc.js';
+import type { AudioFrame } from '@livekit/rtc-node';
+import { PacedParticipant } from './paced-participant.js';
 
 /**
- * A caller in a LiveKit room, for the demo, end-to-end tests and the load benchmark: it
+ * A caller in a LiveKit room, for the demo and end-to-end tests (PacedParticipant): it
  * publishes a microphone track that always carries audio (silence between utterances, as a
  * phone line does — the agent's VAD needs the trailing silence to end a turn) and listens to
  * everything the agent publishes, keeping the heard audio and when it was loud.
@@ -33,9 +21,7 @@ export interface RoomCallerOptions {
 
 const FRAME_MS = 10;
 
-export class RoomCaller {
-  readonly room = new Room();
-  readonly sampleRate: number;
+export class RoomCaller extends PacedParticipant {
   /** Every heard 10 ms frame, in order. */
   readonly heard: Int16Array[] = [];
   /** Wall-clock ms of the first and latest loud agent frame. */
@@ -45,95 +31,44 @@ export class RoomCaller {
   readonly agentOnsets: number[] = [];
   /** Wall-clock ms when the last `say` finished sending its audio. */
   lastUtteranceEndAt: number | undefined;
-  #source: AudioSource;
-  #queue: Int16Array[] = [];
-  #pump: NodeJS.Timeout | undefined;
-  #closed = false;
   readonly #threshold: number;
-  readonly #frameSamples: number;
-  readonly #drained: (() => void)[] = [];
 
   private constructor(readonly options: RoomCallerOptions) {
-    this.sampleRate = options.sampleRate ?? 16000;
-    this.#frameSamples = (this.sampleRate * FRAME_MS) / 1000;
+    super({
+      ...options,
+      identity: options.identity ?? 'caller',
+      sampleRate: options.sampleRate ?? 16000,
+      frameMs: FRAME_MS,
+      ttl: '30m',
+    });
     this.#threshold = 32768 * 10 ** ((options.speechDbfs ?? -45) / 20);
-    this.#source = new AudioSource(this.sampleRate, 1, 200);
   }
 
   static async join(options: RoomCallerOptions): Promise<RoomCaller> {
-    quietRtcLogs();
     const caller = new RoomCaller(options);
-    await caller.#connect();
+    await caller.connect();
     return caller;
   }
 
-  async #connect(): Promise<void> {
-    const o = this.options;
-    const at = new AccessToken(o.apiKey, o.apiSecret, { identity: o.identity ?? 'caller', ttl: '30m' });
-    at.addGrant({ roomJoin: true, room: o.room, canPublish: true, canSubscribe: true });
-    this.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
-      if (track.kind === TrackKind.KIND_AUDIO) void this.#listen(track);
-    });
-    await this.room.connect(o.url, await at.toJwt(), { autoSubscribe: true, dynacast: false });
-    await this.room.localParticipant!.publishTrack(
-      LocalAudioTrack.createAudioTrack('caller-mic', this.#source),
-      new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
-    );
-    this.#startPump();
-  }
-
-  async #listen(track: RemoteTrack): Promise<void> {
-    const stream = new AudioStream(track, { sampleRate: this.sampleRate, numChannels: 1 });
-    for await (const frame of stream) {
-      const samples = new Int16Array(frame.data);
-      this.heard.push(samples);
-      let sum = 0;
-      for (const s of samples) sum += s * s;
-      if (Math.sqrt(sum / Math.max(1, samples.length)) > this.#threshold) {
-        const now = Date.now();
-        // A new onset when the agent was quiet for a while: the start of a reply.
-        if (this.lastAgentAudioAt === undefined || now - this.lastAgentAudioAt > 300)
-          this.agentOnsets.push(now);
-        this.firstAgentAudioAt ??= now;
-        this.lastAgentAudioAt = now;
-      }
-      if (this.#closed) break;
+  protected onHeard(frame: AudioFrame): void {
+    const samples = new Int16Array(frame.data);
+    this.heard.push(samples);
+    let sum = 0;
+    for (const s of samples) sum += s * s;
+    if (Math.sqrt(sum / Math.max(1, samples.length)) > this.#threshold) {
+      const now = Date.now();
+      // A new onset when the agent was quiet for a while: the start of a reply.
+      if (this.lastAgentAudioAt === undefined || now - this.lastAgentAudioAt > 300)
+        this.agentOnsets.push(now);
+      this.firstAgentAudioAt ??= now;
+      this.lastAgentAudioAt = now;
     }
-  }
-
-  /** Sends 10 ms frames on a wall-clock schedule: queued speech first, silence otherwise. */
-  #startPump(): void {
-    const t0 = performance.now();
-    let sent = 0;
-    const silence = new Int16Array(this.#frameSamples);
-    const tick = () => {
-      if (this.#closed) return;
-      const due = Math.floor((performance.now() - t0) / FRAME_MS);
-      while (sent < due) {
-        const chunk = this.#queue.shift();
-        if (!chunk && this.#drained.length) {
-          this.lastUtteranceEndAt = Date.now();
-          for (const done of this.#drained.splice(0)) done();
-        }
-        const data = chunk ?? silence;
-        this.#source
-          .captureFrame(new AudioFrame(data, this.sampleRate, 1, data.length))
-          .catch(() => undefined);
-        sent++;
-      }
-      this.#pump = setTimeout(tick, FRAME_MS);
-    };
-    tick();
   }
 
   /** Queues an utterance (mono PCM16 at `sampleRate`) and resolves once it has been sent. */
-  say(samples: Int16Array): Promise<void> {
-    for (let off = 0; off < samples.length; off += this.#frameSamples) {
-      const frame = new Int16Array(this.#frameSamples);
-      frame.set(samples.subarray(off, Math.min(samples.length, off + this.#frameSamples)));
-      this.#queue.push(frame);
-    }
-    return new Promise((resolve) => this.#drained.push(resolve));
+  async say(samples: Int16Array): Promise<void> {
+    await this.queue(samples);
+    this.lastUtteranceEndAt = Date.now();
   }
 
   /**
@@ -168,15 +103,5 @@ export class RoomCaller {
       o += f.length;
     }
     return out;
-  }
-
-  /** Leaves the room (for a SIP-less call this is the caller hanging up). */
-  async hangup(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#pump);
-    for (const done of this.#drained.splice(0)) done();
-    await this.room.disconnect().catch(() => undefined);
-    await this.#source.close().catch(() => undefined);
   }
 }
