@@ -59,6 +59,14 @@ export async function runDemo(
   const worker = new BackgroundService('demo-worker', ['worker', 'start', '--http-port', '0'], env, logDir);
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 2 });
   try {
+    // The scripted call runs on a fixed date, so it books the same slot every time: release the
+    // slots earlier demo calls booked, or a second demo would find its time taken.
+    const released = await pool.query(
+      `UPDATE appointments SET status = 'cancelled'
+        WHERE status = 'confirmed'
+          AND conversation_id IN (SELECT id FROM conversations WHERE room_name LIKE 'demo-%')`,
+    );
+    if (released.rowCount) print(`  released ${released.rowCount} slot(s) booked by earlier demo calls`);
     await persister.waitFor(/persister started/, 'the persister');
     await worker.waitFor(/registered worker/i, 'the worker');
     print(`  worker "${agentName}" registered with ${cfg.LIVEKIT_URL} (log ${worker.logPath})`);
