@@ -67,15 +67,23 @@ interface OnsetWaiter {
   resolve: (at: number) => void;
 }
 
-export class LoadCaller extends PacedParticipant {
-  readonly counters: CallerCounters = {
-    heardFrames: 0,
-    lateFrames: 0,
-    gaps: 0,
-    gapMs: 0,
-    agentSpeechMs: 0,
-    skippedSendFrames: 0,
+/** Counters at zero (a new caller; the start of a sum). */
+export function zeroCounters(): CallerCounters {
+  return { heardFrames: 0, lateFrames: 0, gaps: 0, gapMs: 0, agentSpeechMs: 0, skippedSendFrames: 0 };
+}
+
+export function zeroInboundStats(): InboundAudioStats {
+  return {
+    packetsReceived: 0,
+    packetsLost: 0,
+    totalSamplesReceived: 0,
+    concealedSamples: 0,
+    silentConcealedSamples: 0,
   };
+}
+
+export class LoadCaller extends PacedParticipant {
+  readonly counters: CallerCounters = zeroCounters();
   /** performance.now() of the last loud agent frame. */
   lastLoudAt: number | undefined;
   /** performance.now() of the last voiced frame of the latest utterance, once sent. */
@@ -184,13 +192,7 @@ export class LoadCaller extends PacedParticipant {
 
   /** WebRTC receive statistics of the agent's audio (summed over inbound audio streams). */
   async inboundAudioStats(): Promise<InboundAudioStats> {
-    const out: InboundAudioStats = {
-      packetsReceived: 0,
-      packetsLost: 0,
-      totalSamplesReceived: 0,
-      concealedSamples: 0,
-      silentConcealedSamples: 0,
-    };
+    const out = zeroInboundStats();
     if (this.closed || this.disconnected) return out;
     const stats = await this.room.getRtcStats();
     // The inbound RTP stream shows up on whichever peer connection carries it (one PC in

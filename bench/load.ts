@@ -6,8 +6,8 @@
  *   node dist/bench/load.js --quick         # steps 1,2,4 with short windows (~3 min)
  *   node dist/bench/load.js --steps 1,10,20,40 --window 30 [--executor shared|process] [--workers N] [--local] [--json] [--no-stop] [--profile]
  *
- * It starts, as operators do, one `voice-agent worker start` process (WORKER_EXECUTOR from
- * --executor: every call in the worker, or a job process per call; PROVIDER=fake: instant
+ * It starts, as operators do, `voice-agent worker start` processes (one, or --workers N;
+ * WORKER_EXECUTOR from --executor: every call in the worker, or a job process per call; PROVIDER=fake: instant
  * fake STT/TTS, everything else real — VAD, turn detection, engine, events; `--local` runs
  * the offline pocketsphinx/flite providers instead) and one `voice-agent persister`, in a
  * scratch database and queue. Then it ramps K concurrent calls against the local LiveKit
@@ -55,7 +55,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
-import pg from 'pg';
 import { soundSpans } from '../src/audio/level.js';
 import { readWav } from '../src/audio/wav.js';
 import { type Config, loadConfig } from '../src/config/config.js';
@@ -72,10 +71,17 @@ import {
   readStat,
   treeTicks,
 } from '../src/observability/proc-stats.js';
-import { quoteIdent, splitDatabaseUrl } from '../src/persistence/db.js';
+import { dropDatabase } from '../src/persistence/db.js';
 import { migrateUp } from '../src/persistence/migrate.js';
 import type { ProbeSample } from './lag-probe.js';
-import { type CallerCounters, type InboundAudioStats, LoadCaller, TURN_END_QUIET_MS } from './load-caller.js';
+import {
+  type CallerCounters,
+  type InboundAudioStats,
+  LoadCaller,
+  TURN_END_QUIET_MS,
+  zeroCounters,
+  zeroInboundStats,
+} from './load-caller.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)); // dist/bench → repository root
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -387,19 +393,7 @@ type AudioTotals = CallerCounters & InboundAudioStats;
 
 /** Growth of the counters over a window, summed over the calls present at both ends. */
 function audioDelta(start: Map<Call, CallSnapshot>, end: Map<Call, CallSnapshot>): AudioTotals {
-  const out: AudioTotals = {
-    heardFrames: 0,
-    lateFrames: 0,
-    gaps: 0,
-    gapMs: 0,
-    agentSpeechMs: 0,
-    skippedSendFrames: 0,
-    packetsReceived: 0,
-    packetsLost: 0,
-    totalSamplesReceived: 0,
-    concealedSamples: 0,
-    silentConcealedSamples: 0,
-  };
+  const out: AudioTotals = { ...zeroCounters(), ...zeroInboundStats() };
   for (const [call, b] of end) {
     const a = start.get(call);
     if (!a) continue;
@@ -719,7 +713,9 @@ async function main(o: Options): Promise<void> {
       const view = classify(endTree, worker.pid);
       const treeCores = treeTicks(startTree, endTree) / ticksPerCore;
       const jobCpu = new Map<number, number>();
-      for (const pid of view.jobs) jobCpu.set(pid, processTicks(startTree, endTree, pid) / ticksPerCore);
+      // Shared executor: the workers themselves carry the calls.
+      for (const pid of shared ? workerPids() : view.jobs)
+        jobCpu.set(pid, processTicks(startTree, endTree, pid) / ticksPerCore);
       for (const [pid, owner] of view.owner) {
         jobCpu.set(owner, (jobCpu.get(owner) ?? 0) + processTicks(startTree, endTree, pid) / ticksPerCore);
       }
@@ -762,7 +758,8 @@ async function main(o: Options): Promise<void> {
       const workerP99 = workerLags.length ? Math.max(...workerLags) : null;
 
       const v2v = pool.samples.filter((s) => s.at >= start.at && s.at < endAt).map((s) => s.ms);
-      const answers = pool.answers.map((a) => a.ms);
+      // Calls answered in this step (its ramp started at t0).
+      const answers = pool.answers.filter((a) => a.at >= t0).map((a) => a.ms);
       const audio = audioDelta(startCalls, endCalls);
       const result: StepResult = {
         k,
@@ -771,7 +768,7 @@ async function main(o: Options): Promise<void> {
         cpu: {
           perCallPct: round((treeCores / k) * 100, 2),
           workerTreeCores: round(treeCores, 3),
-          activeJobsPerCallPct: round((sumCpu(active) / Math.max(1, active.length)) * 100, 2),
+          activeJobsPerCallPct: round((sumCpu(active) / Math.max(1, shared ? k : active.length)) * 100, 2),
           idleJobsCores: round(sumCpu(idle), 3),
           workerMainCores: round(
             workerPids().reduce((a, pid) => a + processTicks(startTree, endTree, pid), 0) / ticksPerCore,
@@ -935,17 +932,6 @@ function readLag(dir: string, epoch: string): ProbeSample[] {
   return out;
 }
 
-async function dropDatabase(url: string): Promise<void> {
-  const { database, maintenanceUrl } = splitDatabaseUrl(url);
-  const admin = new pg.Client({ connectionString: maintenanceUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 async function deleteQueue(redisUrl: string, queue: string): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
@@ -1040,7 +1026,7 @@ function report(
 }
 
 const program = new Command('bench:load')
-  .description('capacity benchmark: ramp concurrent calls against one worker on the local stack')
+  .description('capacity benchmark: ramp concurrent calls against the worker(s) on the local stack')
   .option('--steps <list>', 'concurrent calls per step, ascending', '1,2,4,6,8,10,15,20,30,40')
   .option('--quick', 'short run: steps 1,2,4, 15 s windows (30 s for one call)')
   .option('--local', 'offline speech providers (pocketsphinx + flite) instead of the instant fakes')
@@ -1058,7 +1044,10 @@ const program = new Command('bench:load')
   .option('--baseline-window <s>', 'measurement window of a one-call step, seconds', '75')
   .option('--settle <s>', 'wait after the ramp before measuring, seconds', '4')
   .option('--stagger <ms>', 'between call starts in a ramp', '250')
-  .option('--idle <n>', 'warm job processes (WORKER_IDLE_PROCESSES); default: the largest step increase, ≤ 8')
+  .option(
+    '--idle <n>',
+    'warm job processes (WORKER_IDLE_PROCESSES, process executor only); default: the largest step increase, ≤ 8',
+  )
   .option('--json', 'print the results as JSON on stdout (the table goes to stderr)')
   .option('--keep', 'keep the scratch database, queue and logs')
   .option('--max-minutes <n>', 'start no new step after this many minutes', '10')

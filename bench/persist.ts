@@ -21,7 +21,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config/config.js';
 import { type CallEvent, makeEvent } from '../src/events/index.js';
 import { EventProducer } from '../src/events/producer.js';
-import { quoteIdent, splitDatabaseUrl } from '../src/persistence/db.js';
+import { dropDatabase } from '../src/persistence/db.js';
 import { migrateUp } from '../src/persistence/migrate.js';
 import { Persister } from '../src/persistence/persister.js';
 import { PiiCipher } from '../src/persistence/pii.js';
@@ -125,14 +125,6 @@ async function createDatabase(serverUrl: string, name: string): Promise<string> 
   url.pathname = `/${name}`;
   await migrateUp(url.toString());
   return url.toString();
-}
-
-async function dropDatabase(url: string): Promise<void> {
-  const { database, maintenanceUrl } = splitDatabaseUrl(url);
-  const admin = new pg.Client({ connectionString: maintenanceUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
-  await admin.end();
 }
 
 /** Phase 1: emits the modelled load for `seconds` and returns per-event lags (ms). */

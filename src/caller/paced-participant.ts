@@ -81,7 +81,9 @@ export abstract class PacedParticipant {
       if (track.kind === TrackKind.KIND_AUDIO) this.#listen(track).catch(() => undefined);
     });
     this.room.on(RoomEvent.Disconnected, () => {
+      // Nothing more goes out; whoever waits for an utterance to be sent stops waiting.
       this.disconnected = true;
+      for (const done of this.#drained.splice(0)) done();
     });
     await this.room.connect(o.url, await at.toJwt(), { autoSubscribe: true, dynacast: false });
     await this.room.localParticipant!.publishTrack(
@@ -115,7 +117,7 @@ export abstract class PacedParticipant {
     let sent = 0;
     const silence = new Int16Array(this.frameSamples);
     const tick = () => {
-      if (this.#closed) return;
+      if (this.#closed || this.disconnected) return;
       const due = Math.floor((performance.now() - t0) / frameMs);
       if (maxCatchUpFrames !== undefined && due - sent > maxCatchUpFrames && this.#queue.length === 0) {
         // Do not burst seconds of silence into the source: skip what is hopelessly late.

@@ -23,7 +23,9 @@ import { loadConfig } from '../config/config.js';
  *
  * Why several workers on one machine: one worker is one Node.js main process (dispatch, IPC
  * with the job processes); several spread that work and let a worker be restarted without
- * taking every call down. Calls are still one process each (see docs/BENCHMARKS.md, Capacity).
+ * taking every call down. With the shared executor (the default) a worker is one process
+ * carrying all its calls on one JavaScript thread, so run about one per core (see
+ * docs/BENCHMARKS.md, Capacity).
  */
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));

@@ -39,6 +39,32 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * Drops a scratch database (tests, benchmarks). A pool's end() resolves while its clients are
+ * still closing; forcing the drop at that moment makes the server terminate them (57P01), an
+ * error those clients no longer have a listener for. So wait (bounded) until the database's
+ * own connections are gone, then force out whatever is left.
+ */
+export async function dropDatabase(url: string, waitMs = 5000): Promise<void> {
+  const { database, maintenanceUrl } = splitDatabaseUrl(url);
+  const admin = new pg.Client({ connectionString: maintenanceUrl });
+  await admin.connect();
+  try {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const r = await admin.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [database],
+      );
+      if (r.rows[0]!.n === 0 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 interface PgLikeError {
   code?: string;
   message?: string;

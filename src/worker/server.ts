@@ -10,6 +10,7 @@ import {
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { EventProducer } from '../events/producer.js';
+import { withTimeout } from '../events/queue-stats.js';
 import { redactFrameworkLogs } from '../observability/framework-logs.js';
 import { startHttpServer } from '../observability/http.js';
 import { JobMetricsCollector, METRICS_DIR_ENV } from '../observability/job-metrics.js';
@@ -102,9 +103,7 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       } catch (err) {
         log.warn({ err: String(err) }, 'drain timed out; ending remaining calls');
       }
-      // close() can wait forever on a job process that is still initializing (framework
-      // behaviour in 1.9); calls have had their drain time and their goodbye by now.
-      await Promise.race([calls.close().catch(() => undefined), new Promise((r) => setTimeout(r, 30_000))]);
+      await calls.close().catch((err) => log.warn({ err: String(err) }, 'closing calls failed'));
       await new Promise<void>((resolve) => http.close(() => resolve()));
       log.info('worker stopped');
       process.exit(0);
@@ -115,6 +114,9 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
 
   await calls.run();
 }
+
+/** How long closing may take once the drain is over (each call's goodbye is bounded too). */
+const CLOSE_TIMEOUT_MS = 30_000;
 
 /** What runWorker needs of an executor, whichever runs the calls. */
 interface CallExecutor {
@@ -186,7 +188,9 @@ async function processExecutor(
     registry: () => jobMetrics.registry(registry),
     run: () => s.run(),
     drain: (ms) => s.drain(ms),
-    close: () => s.close(),
+    // close() can wait forever on a job process that is still initializing (framework
+    // behaviour in 1.9); calls have had their drain time and their goodbye by now.
+    close: () => withTimeout(s.close(), CLOSE_TIMEOUT_MS, 'closing the agent server'),
   };
 }
 
@@ -204,7 +208,7 @@ async function sharedExecutor(cfg: Config, log: Logger, draining: () => boolean)
     agentName: cfg.AGENT_NAME,
     userData: { vad },
     entry: (ctx) => runCallJob(ctx, vad, resources),
-    accept: (_job, active) => {
+    accept: (active) => {
       if (draining() || active >= cfg.MAX_CONCURRENT_CALLS) {
         log.warn({ active, max: cfg.MAX_CONCURRENT_CALLS, draining: draining() }, 'refusing a call');
         return false;
@@ -227,8 +231,10 @@ async function sharedExecutor(cfg: Config, log: Logger, draining: () => boolean)
     run: () => server.run(),
     drain: (ms) => server.drain(ms),
     close: async () => {
-      await server.close();
-      // After the calls: their last events are flushed into Redis or the journal here.
+      await withTimeout(server.close(), CLOSE_TIMEOUT_MS, 'ending the calls').catch((err: Error) =>
+        log.warn({ err: err.message }, 'calls did not all end in time'),
+      );
+      // Always, after the calls: their last events are flushed into Redis or the journal here.
       await resources.producer.close();
       await resources.pool.end();
     },

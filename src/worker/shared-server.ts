@@ -1,4 +1,4 @@
-import { JobContext, JobProcess, log, runWithJobContextAsync, version } from '@livekit/agents';
+import { JobContext, JobProcess, runWithJobContextAsync, version } from '@livekit/agents';
 import {
   type AvailabilityRequest,
   type Job,
@@ -11,6 +11,7 @@ import {
 import { Room, RoomEvent } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import WebSocket from 'ws';
+import { withTimeout } from '../events/queue-stats.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
@@ -36,7 +37,7 @@ export interface SharedServerOptions {
   /** Loaded once (silero VAD) and handed to every call as ctx.proc.userData. */
   userData: Record<string, unknown>;
   /** Accept this job? (maximum concurrent calls, draining). */
-  accept: (job: Job, activeCalls: number) => boolean;
+  accept: (activeCalls: number) => boolean;
   load: (activeCalls: number) => number;
   loadThreshold: number;
   logger: Logger;
@@ -44,6 +45,11 @@ export interface SharedServerOptions {
 
 /** A worker message as plain data (what the WorkerMessage constructor accepts). */
 type OutgoingMessage = NonNullable<ConstructorParameters<typeof WorkerMessage>[0]>['message'];
+
+interface Assignment {
+  token: string;
+  url?: string | undefined;
+}
 
 interface ActiveCall {
   ctx: JobContext;
@@ -62,7 +68,7 @@ const CALL_SHUTDOWN_MS = 20_000;
 export class SharedProcessServer {
   #opts: SharedServerOptions;
   #calls = new Map<string, ActiveCall>();
-  #pending = new Map<string, (assignment: { token: string; url?: string | undefined }) => void>();
+  #pending = new Map<string, (assignment: Assignment) => void>();
   #ws: WebSocket | undefined;
   #id: string | undefined;
   #closed = false;
@@ -70,6 +76,7 @@ export class SharedProcessServer {
   #proc = new JobProcess();
   #log: Logger;
   #onUnhandled: ((reason: unknown) => void) | undefined;
+  #retries = 0;
 
   constructor(opts: SharedServerOptions) {
     this.#opts = opts;
@@ -96,14 +103,14 @@ export class SharedProcessServer {
         );
       process.on('unhandledRejection', this.#onUnhandled);
     }
-    let retries = 0;
     while (!this.#closed) {
       try {
         await this.#session();
-        retries = 0;
       } catch (err) {
         if (this.#closed) break;
-        retries += 1;
+        // Counted since the last successful registration (#onMessage resets it).
+        this.#retries += 1;
+        const retries = this.#retries;
         if (retries > 16) throw new Error(`cannot reach LiveKit at ${this.#opts.wsUrl}: ${String(err)}`);
         const delay = Math.min(retries * 2, 10);
         this.#log.warn({ err: String(err), retry_in_s: delay }, 'LiveKit connection lost; reconnecting');
@@ -139,8 +146,12 @@ export class SharedProcessServer {
     token.addGrant({ agent: true });
     const url = new URL(this.#opts.wsUrl);
     url.protocol = url.protocol.replace('http', 'ws');
+    // A new session: nothing of the previous one's registration or pending jobs carries over.
+    this.#id = undefined;
+    this.#pending.clear();
     const ws = new WebSocket(new URL(`${url.toString().replace(/\/$/, '')}/agent`), {
       headers: { authorization: `Bearer ${await token.toJwt()}` },
+      handshakeTimeout: 10_000,
     });
     this.#ws = ws;
     await new Promise<void>((resolve, reject) => {
@@ -187,6 +198,7 @@ export class SharedProcessServer {
     switch (m.case) {
       case 'register':
         this.#id = m.value.workerId;
+        this.#retries = 0;
         this.#log.info({ worker_id: this.#id, agent_name: this.#opts.agentName }, 'registered worker');
         this.#reportLoad();
         break;
@@ -214,16 +226,19 @@ export class SharedProcessServer {
     const job = req.job;
     if (!job) return;
     const reserved = this.#calls.size + this.#pending.size;
-    if (this.#draining || this.#closed || !this.#opts.accept(job, reserved)) {
+    if (this.#draining || this.#closed || !this.#opts.accept(reserved)) {
       this.#send({ case: 'availability', value: { jobId: job.id, available: false } });
       return;
     }
     const acceptArguments = { identity: `agent-${job.id}`, name: this.#opts.agentName, metadata: '' };
-    const assignment = new Promise<{ token: string; url?: string | undefined }>((resolve, reject) => {
-      this.#pending.set(job.id, resolve);
-      setTimeout(() => {
+    const assignment = new Promise<Assignment>((resolve, reject) => {
+      const timer = setTimeout(() => {
         if (this.#pending.delete(job.id)) reject(new Error('no assignment from LiveKit'));
       }, ASSIGNMENT_TIMEOUT_MS);
+      this.#pending.set(job.id, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
     });
     this.#send({
       case: 'availability',
@@ -282,15 +297,21 @@ export class SharedProcessServer {
     const call = this.#calls.get(jobId);
     if (!call) return Promise.resolve();
     call.closing ??= (async () => {
-      const bounded = <T>(p: Promise<T>) =>
-        Promise.race([p.then(() => undefined), new Promise<void>((r) => setTimeout(r, CALL_SHUTDOWN_MS))]);
+      const bounded = (p: Promise<unknown>, what: string) =>
+        withTimeout(p, CALL_SHUTDOWN_MS, what).catch((err: Error) =>
+          this.#log.warn({ job_id: jobId, err: err.message }, 'call shutdown incomplete'),
+        );
+      // In the call's context, as the framework runs them (they may ask getJobContext()).
       await bounded(
-        Promise.allSettled(call.ctx.shutdownCallbacks.map((cb) => Promise.resolve().then(() => cb()))),
+        runWithJobContextAsync(call.ctx, () =>
+          Promise.allSettled(call.ctx.shutdownCallbacks.map((cb) => Promise.resolve().then(() => cb()))),
+        ),
+        'shutdown callbacks',
       );
-      await bounded(call.entry ?? Promise.resolve());
+      await bounded(call.entry ?? Promise.resolve(), 'call entry');
       await call.room.disconnect().catch(() => undefined);
       this.#calls.delete(jobId);
-      log().debug({ job_id: jobId, reason }, 'call closed');
+      this.#log.debug({ job_id: jobId, reason }, 'call closed');
       this.#reportLoad();
     })();
     return call.closing;

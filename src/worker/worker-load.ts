@@ -16,6 +16,9 @@ export function workerLoad(activeCalls: number, maxCalls: number, cpuShare = 0):
   return Math.min(1, Math.max(cpuShare, activeCalls / maxCalls));
 }
 
+/** The shortest window a load reading covers. */
+const MIN_WINDOW_S = 1;
+
 /**
  * CPU used by this worker — its own process and every job process under it — as a share of
  * the machine's cores, over the time since the previous reading. Other programs on the machine
@@ -44,8 +47,9 @@ export class WorkerCpu {
     const now = performance.now();
     if (this.#last) {
       const seconds = (now - this.#last.at) / 1000;
-      // Readings closer together than the tick resolution say nothing new.
-      if (seconds < 0.2) return this.#share;
+      // Readings are asked for on every call start and end too: closer together than a
+      // second they would measure a moment, not a load (and scan /proc on the audio thread).
+      if (seconds < MIN_WINDOW_S) return this.#share;
       const cores = treeTicks(this.#last.tree, tree) / CLOCK_TICKS_PER_SECOND / seconds;
       this.#share = Math.min(1, Math.max(0, cores / availableParallelism()));
     }
@@ -62,11 +66,18 @@ export class WorkerCpu {
  */
 export class LoopUtilization {
   #last = performance.eventLoopUtilization();
+  #lastAt = performance.now();
+  #share = 0;
 
   read(): number {
+    // A window of a few ms (a call starting) would read as a saturated loop: keep the last
+    // reading until a second has passed.
+    if (performance.now() - this.#lastAt < MIN_WINDOW_S * 1000) return this.#share;
     const now = performance.eventLoopUtilization();
     const share = performance.eventLoopUtilization(now, this.#last).utilization;
     this.#last = now;
-    return Number.isFinite(share) ? share : 0;
+    this.#lastAt = performance.now();
+    this.#share = Number.isFinite(share) ? share : 0;
+    return this.#share;
   }
 }

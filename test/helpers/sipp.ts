@@ -4,7 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { rmsDbfs } from '../../src/audio/level.js';
 import { mulawDecode, mulawEncode } from '../../src/audio/mulaw.js';
+import { readWav } from '../../src/audio/wav.js';
 
 /**
  * A real SIP peer for the telephony tests: SIPp (the `sipp` binary, apt sip-tester) does the
@@ -56,17 +58,7 @@ export interface RtpPacket {
 /** Frames at or above this level count as the agent speaking. */
 export const SPEECH_DBFS = -45;
 
-function frameDbfs(samples: Int16Array): number {
-  if (samples.length === 0) return Number.NEGATIVE_INFINITY;
-  let sum = 0;
-  for (const s of samples) sum += s * s;
-  const r = Math.sqrt(sum / samples.length);
-  return r === 0 ? Number.NEGATIVE_INFINITY : 20 * Math.log10(r / 32768);
-}
-
-export function rmsDbfs(samples: Int16Array): number {
-  return frameDbfs(samples);
-}
+export { rmsDbfs };
 
 /**
  * The phone's media socket: receives what livekit-sip sends (PCMU, payload type 0, decoded
@@ -118,20 +110,8 @@ export class RtpPeer {
       ssrc: msg.readUInt32BE(8),
       payload,
     };
-    if (pt === 0) packet.dbfs = frameDbfs(mulawDecode(payload));
+    if (pt === 0) packet.dbfs = rmsDbfs(mulawDecode(payload));
     this.packets.push(packet);
-  }
-
-  /** Decoded PCMU audio (8 kHz) received at or after `since`. */
-  pcm(since = 0): Int16Array {
-    const frames = this.packets.filter((p) => p.pt === 0 && p.at >= since);
-    const out = new Int16Array(frames.reduce((n, p) => n + p.payload.length, 0));
-    let off = 0;
-    for (const p of frames) {
-      out.set(mulawDecode(p.payload), off);
-      off += p.payload.length;
-    }
-    return out;
   }
 
   audioPackets(since = 0): RtpPacket[] {
@@ -151,14 +131,7 @@ export class RtpPeer {
     if (loud.length === 0) return new Int16Array(0);
     const first = loud[0]!.at;
     const last = loud[loud.length - 1]!.at;
-    const frames = this.audioPackets(first).filter((p) => p.at <= last);
-    const out = new Int16Array(frames.reduce((n, p) => n + p.payload.length, 0));
-    let off = 0;
-    for (const p of frames) {
-      out.set(mulawDecode(p.payload), off);
-      off += p.payload.length;
-    }
-    return out;
+    return decodePcmu(this.audioPackets(first).filter((p) => p.at <= last));
   }
 
   /** Resolves with the arrival time of the first loud frame after `since`, or undefined. */
@@ -247,29 +220,16 @@ export class RtpPeer {
  * extract the μ-law data chunk of an 8 kHz μ-law WAV fixture into a raw file, once per dir.
  */
 export function rawMulaw(wavPath: string, dir: string): string {
-  const buf = readFileSync(wavPath);
-  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
-    throw new Error(`${wavPath} is not a WAV file`);
-  }
-  let off = 12;
-  let format = 0;
-  let rate = 0;
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    const size = buf.readUInt32LE(off + 4);
-    if (id === 'fmt ') {
-      format = buf.readUInt16LE(off + 8);
-      rate = buf.readUInt32LE(off + 12);
-    } else if (id === 'data') {
-      if (format !== 7 || rate !== 8000)
-        throw new Error(`${wavPath}: need 8 kHz μ-law (format 7), got ${format}/${rate}`);
-      const out = join(dir, `${basename(wavPath, '.wav')}.ulaw`);
-      writeFileSync(out, buf.subarray(off + 8, off + 8 + size));
-      return out;
-    }
-    off += 8 + size + (size % 2);
-  }
-  throw new Error(`${wavPath} has no data chunk`);
+  const wav = readWav(wavPath);
+  if (wav.encoding !== 'mulaw' || wav.sampleRate !== 8000 || wav.channels !== 1)
+    throw new Error(
+      `${wavPath}: need mono 8 kHz μ-law, got ${wav.encoding} ${wav.sampleRate} Hz × ${wav.channels}`,
+    );
+  const out = join(dir, `${basename(wavPath, '.wav')}.ulaw`);
+  // Decoded to linear by readWav; re-encoding gives the file's bytes back (μ-law's two zero
+  // codes aside, which sound the same).
+  writeFileSync(out, mulawEncode(wav.samples));
+  return out;
 }
 
 /**
@@ -828,4 +788,15 @@ export class SippPhone {
 
 function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The PCMU payloads of `packets`, decoded into one 8 kHz buffer. */
+function decodePcmu(packets: RtpPacket[]): Int16Array {
+  const out = new Int16Array(packets.reduce((n, p) => n + p.payload.length, 0));
+  let off = 0;
+  for (const p of packets) {
+    out.set(mulawDecode(p.payload), off);
+    off += p.payload.length;
+  }
+  return out;
 }

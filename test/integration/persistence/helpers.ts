@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DEV_PII_ENCRYPTION_KEY, DEV_PII_HASH_KEY } from '../../../src/config/config.js';
 import { type CallEvent, makeEvent } from '../../../src/events/index.js';
-import { quoteIdent, splitDatabaseUrl } from '../../../src/persistence/db.js';
+import { dropDatabase } from '../../../src/persistence/db.js';
 import { type MigrateOptions, migrateUp } from '../../../src/persistence/migrate.js';
 import { PiiCipher } from '../../../src/persistence/pii.js';
 
@@ -49,31 +49,7 @@ export async function createTestDatabase(options: MigrateOptions = {}): Promise<
   };
 }
 
-/**
- * Drops a test database. A pool's end() resolves while its clients are still closing; forcing
- * the drop at that moment makes the server terminate them (57P01), an error those clients no
- * longer have a listener for — an unhandled error that fails the run. So wait (bounded) until
- * the database's own connections are gone, then force out whatever is left.
- */
-export async function dropDatabase(url: string): Promise<void> {
-  const { database, maintenanceUrl } = splitDatabaseUrl(url);
-  const admin = new pg.Client({ connectionString: maintenanceUrl });
-  await admin.connect();
-  try {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const r = await admin.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-        [database],
-      );
-      if (r.rows[0]!.n === 0 || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
+export { dropDatabase };
 
 /** Removes every Redis key of the event queue, its DLQ and its maintenance queue. */
 export async function obliterateQueues(queueName: string, redisUrl = REDIS_URL): Promise<void> {

@@ -88,7 +88,7 @@ async function setup(accept: (active: number) => boolean) {
         shutdowns.push(ctx.job.id);
       });
     },
-    accept: (_job, active) => accept(active),
+    accept: (active) => accept(active),
     load: (active) => active / 4,
     loadThreshold: 0.9,
     logger: pino({ level: 'error' }),
