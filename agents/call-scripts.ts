@@ -2,16 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import {
+  type AnyFlowPackage,
   ConversationEngine,
   type EngineOptions,
   type EngineReply,
-  FakeBookingStore,
-  isValidIsoDate,
+  type FlowRecord,
 } from '../src/conversation/index.js';
-import { flowNames, getFlow, isFlowName } from './index.js';
+import { flowNames, getFlowPackage, isFlowName } from './index.js';
 
 /**
- * Caller scripts (test/fixtures/calls/*.yaml): what a caller says, types and leaves silent,
+ * Caller scripts (agents/<flow>/calls/*.yaml): what a caller says, types and leaves silent,
  * and what the call must achieve. The audio simulator speaks them through TTS → VAD → STT;
  * `runScriptAsText` plays them straight into the engine, which is the fast check that the
  * flow itself gets the task done.
@@ -19,13 +19,16 @@ import { flowNames, getFlow, isFlowName } from './index.js';
  *   flow: appointment-booking
  *   now: 2025-03-05T15:00:00Z          # the call's clock (the flow's time zone applies)
  *   voice: slt                          # flite voice for the simulator
- *   setup: { bookings: [...] }          # optional: existing bookings (reschedule, cancel)
+ *   setup: { bookings: [...] }          # optional, the flow's own: data the call meets
  *   turns:
  *     - say: "my name is john smith"    # lowercase words, numbers in words
  *       barge_in_after_ms: 1500         # optional: start talking over the agent's reply
  *     - silence_ms: 10500               # quiet line (one no-input timeout per 10 s)
  *     - dtmf: "1"
  *   expect: { final_state: goodbye, slots: { name: John Smith }, appointment: true }
+ *
+ * `setup` and every `expect` key besides final_state and slots belong to the flow: its
+ * package's `scripts.setup` and `scripts.expectations` schemas validate them.
  */
 
 const bargeIn = { barge_in_after_ms: z.number().int().nonnegative().optional() };
@@ -36,29 +39,44 @@ export const callTurnSchema = z.union([
   z.strictObject({ dtmf: z.string().regex(/^[0-9*#]+$/), ...bargeIn }),
 ]);
 
-export const seedBookingSchema = z.strictObject({
-  date: z.string().refine(isValidIsoDate, 'must be YYYY-MM-DD'),
-  time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/),
-  confirmation_code: z.string().min(1),
-  user_name: z.string().optional(),
-  appointment_type: z.string().optional(),
-  contact_info: z.string().optional(),
-});
-
 export const callScriptSchema = z.strictObject({
   name: z.string().optional(),
   flow: z.string().refine(isFlowName, { message: `must be one of: ${flowNames.join(', ')}` }),
   now: z.iso.datetime({ offset: true }),
   voice: z.string().default('slt'),
   barge_in_after_ms: z.number().int().nonnegative().optional(),
-  setup: z.strictObject({ bookings: z.array(seedBookingSchema).default([]) }).optional(),
+  setup: z.unknown().optional(),
   turns: z.array(callTurnSchema).min(1),
-  expect: z.strictObject({
+  expect: z.looseObject({
     final_state: z.string(),
     slots: z.record(z.string(), z.unknown()).default({}),
-    appointment: z.boolean(),
   }),
 });
+
+/** The flow-defined part of `expect`: everything but final_state and slots. */
+export function flowExpectations(expect: CallScript['expect']): Record<string, unknown> {
+  const { final_state: _state, slots: _slots, ...rest } = expect;
+  return rest;
+}
+
+/** Problems of the script's flow-defined parts (`setup`, `expect`) by the package's schemas. */
+export function flowScriptProblems(
+  pkg: AnyFlowPackage,
+  script: Pick<CallScript, 'setup' | 'expect'>,
+): string[] {
+  const problems: string[] = [];
+  const issues = (
+    where: string,
+    r: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } },
+  ) => {
+    for (const i of r.error?.issues ?? [])
+      problems.push(`${where}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`);
+  };
+  if (!pkg.scripts) return script.setup === undefined ? [] : [`setup: flow ${pkg.name} takes no setup`];
+  if (script.setup !== undefined) issues('setup', pkg.scripts.setup.safeParse(script.setup));
+  issues('expect', pkg.scripts.expectations.safeParse(flowExpectations(script.expect)));
+  return problems;
+}
 
 export type CallScript = z.infer<typeof callScriptSchema>;
 export type CallTurn = z.infer<typeof callTurnSchema>;
@@ -72,6 +90,8 @@ export function parseCallScript(text: string, source = 'call script'): CallScrip
     const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`${source}: ${why}`);
   }
+  const problems = flowScriptProblems(getFlowPackage(parsed.data.flow), parsed.data);
+  if (problems.length) throw new Error(`${source}: ${problems.join('; ')}`);
   return parsed.data;
 }
 
@@ -80,28 +100,30 @@ export async function loadCallScript(path: string): Promise<CallScript> {
 }
 
 /**
- * An engine for the script's flow with a fake store seeded from `setup`, whose clock stands
- * still at `now` (so runs are reproducible).
+ * An engine for the script's flow on the package's offline resources seeded from `setup`
+ * (no database), whose clock stands still at `now` (so runs are reproducible).
  */
 export function createScriptedEngine(
-  script: CallScript,
+  script: Pick<CallScript, 'flow' | 'now' | 'setup'>,
   options: EngineOptions = {},
-): { engine: ConversationEngine; store: FakeBookingStore } {
-  const store = new FakeBookingStore();
-  for (const b of script.setup?.bookings ?? []) {
-    store.seed({
-      date: b.date,
-      time: b.time,
-      confirmationCode: b.confirmation_code,
-      userName: b.user_name ?? null,
-      type: b.appointment_type ?? null,
-      contact: b.contact_info ?? null,
-    });
-  }
-  if (!isFlowName(script.flow)) throw new Error(`unknown flow ${script.flow}`);
+): { engine: ConversationEngine; resources: unknown } {
+  const pkg = getFlowPackage(script.flow);
+  if (!pkg.scripts) throw new Error(`flow ${pkg.name} has no offline resources for scripted calls`);
+  const resources = pkg.scripts.offline(script.setup);
+  const flow = pkg.createFlow({ settings: pkg.settings.parse({}), resources });
   const now = new Date(script.now);
-  const engine = new ConversationEngine(getFlow(script.flow, { store }), { now: () => now, ...options });
-  return { engine, store };
+  const engine = new ConversationEngine(flow, { now: () => now, ...options });
+  return { engine, resources };
+}
+
+/** Failures of the script's flow-defined expectations against the call's records. */
+export function checkFlowExpectations(
+  flow: string,
+  expect: CallScript['expect'],
+  records: readonly FlowRecord[],
+): string[] {
+  const pkg = getFlowPackage(flow);
+  return pkg.scripts ? pkg.scripts.check(flowExpectations(expect), records) : [];
 }
 
 export interface TextRunResult {
@@ -109,7 +131,8 @@ export interface TextRunResult {
   exchanges: { input: string; reply: EngineReply }[];
   finalState: string;
   slots: Record<string, unknown>;
-  appointment: boolean;
+  /** The flow's records of the call (see StepResult.records). */
+  records: FlowRecord[];
   /** Expectations that failed (empty = task success). */
   failures: string[];
 }
@@ -133,7 +156,7 @@ export async function runScriptAsText(
     }
   }
   const slots = { ...engine.slots };
-  const appointment = engine.appointment !== null;
+  const records = [...engine.flowRecords];
   const failures: string[] = [];
   if (engine.state !== script.expect.final_state) {
     failures.push(`final state ${engine.state}, expected ${script.expect.final_state}`);
@@ -143,7 +166,6 @@ export async function runScriptAsText(
       failures.push(`slot ${k} = ${JSON.stringify(slots[k])}, expected ${JSON.stringify(v)}`);
     }
   }
-  if (appointment !== script.expect.appointment)
-    failures.push(`appointment ${appointment}, expected ${script.expect.appointment}`);
-  return { script, exchanges, finalState: engine.state, slots, appointment, failures };
+  failures.push(...checkFlowExpectations(script.flow, script.expect, records));
+  return { script, exchanges, finalState: engine.state, slots, records, failures };
 }

@@ -1,40 +1,34 @@
-import { ConversationEngine, type EngineOptions, type Flow } from '../src/conversation/index.js';
-import { type AppointmentBookingOptions, createAppointmentBookingFlow } from './appointment-booking/index.js';
+import type { AnyFlowPackage } from '../src/conversation/index.js';
+import { appointmentBooking } from './appointment-booking/index.js';
+import { callbackRequest } from './examples/callback/index.js';
 
 /**
- * Every flow the worker can run, by name. A flow factory takes the flow's dependencies
- * (stores, business settings) and returns a validated Flow; hosts pick one by name from
- * configuration (e.g. the dispatch metadata or `--flow`).
+ * Every flow package the platform can run, by name. Registering a flow is one line here;
+ * hosts (worker, simulator, demo, persister, `migrate up`, `route add`) find everything else
+ * through the package definition.
  */
+export const flowPackages: readonly AnyFlowPackage[] = [appointmentBooking, callbackRequest];
 
-export interface FlowDependencies {
-  'appointment-booking': AppointmentBookingOptions;
+const byName = new Map(flowPackages.map((p) => [p.name, p]));
+
+export const flowNames: readonly string[] = flowPackages.map((p) => p.name);
+
+export function isFlowName(name: string): boolean {
+  return byName.has(name);
 }
 
-export type FlowName = keyof FlowDependencies;
-
-export const flows: { [K in FlowName]: (deps: FlowDependencies[K]) => Flow } = {
-  'appointment-booking': createAppointmentBookingFlow,
-};
-
-export const flowNames = Object.keys(flows) as FlowName[];
-
-export function isFlowName(name: string): name is FlowName {
-  return Object.hasOwn(flows, name);
+/** The package named `name`, or undefined. */
+export function findFlowPackage(name: string): AnyFlowPackage | undefined {
+  return byName.get(name);
 }
 
-export function getFlow<K extends FlowName>(name: K, deps: FlowDependencies[K]): Flow {
-  if (!isFlowName(name)) throw new Error(`unknown flow "${name}" (known: ${flowNames.join(', ')})`);
-  return flows[name](deps);
+export function getFlowPackage(name: string): AnyFlowPackage {
+  const pkg = byName.get(name);
+  if (!pkg) throw new Error(`unknown flow "${name}" (known: ${flowNames.join(', ')})`);
+  return pkg;
 }
 
-/** Builds the flow and an engine for one call. */
-export function createEngineForFlow<K extends FlowName>(
-  name: K,
-  deps: FlowDependencies[K],
-  options: EngineOptions = {},
-): ConversationEngine {
-  return new ConversationEngine(getFlow(name, deps), options);
+/** Every package's migrations folder, for `migrate up` (applied after the core migrations). */
+export function flowMigrationSets(): { flow: string; dir: string }[] {
+  return flowPackages.flatMap((p) => (p.migrations ? [{ flow: p.name, dir: p.migrations }] : []));
 }
-
-export { type AppointmentBookingOptions, createAppointmentBookingFlow } from './appointment-booking/index.js';

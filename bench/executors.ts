@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { Worker as Thread } from 'node:worker_threads';
 import { initializeLogger } from '@livekit/agents';
 import { percentile } from '../src/pipeline/latency-meter.js';
+import { sleep } from '../src/util/async.js';
 
 /**
  * Job execution model of @livekit/agents 1.9 (JS), measured with the framework's own classes.
@@ -83,7 +84,6 @@ const ProcPoolClass = await internal<new (o: object) => ProcPool>('ipc/proc_pool
 // ---- measurement helpers ---------------------------------------------------------------------
 
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const here = dirname(fileURLToPath(import.meta.url));
 const agentPath = (name: string) => join(here, 'executor-agents', `${name}.js`);
 

@@ -33,7 +33,8 @@ import { LatencyMeter, percentile } from '../src/pipeline/latency-meter.js';
 import { ensureAgentsLogger } from '../src/pipeline/logging.js';
 import { FakeLLM, FakeSTT, FakeTTS } from '../src/providers/fake/index.js';
 
-type Kind = 'bare' | 'adapter';
+/** bare: the framework alone; adapter: ours on the classic path; fast: ours on the fast path (PIPELINE_PATH). */
+type Kind = 'bare' | 'adapter' | 'fast';
 
 const { values: args } = parseArgs({
   options: {
@@ -89,7 +90,7 @@ async function runCall(kind: Kind, callIndex: number): Promise<CallResult> {
   let agent: voice.Agent;
   let detach: (() => void)[] = [];
   let meter: LatencyMeter | undefined;
-  if (kind === 'adapter') {
+  if (kind !== 'bare') {
     const port = new FakeConversation({ slots: Array.from({ length: TURNS + 1 }, (_, i) => `slot${i}`) });
     const controller = new ConversationController({ port, noInputTimeoutMs: null });
     const recorder = new CallRecorder({
@@ -100,7 +101,7 @@ async function runCall(kind: Kind, callIndex: number): Promise<CallResult> {
     });
     meter = new LatencyMeter({ registry, onTurn: (t) => recorder.recordLatency(t) });
     detach.push(recorder.attach(session));
-    agent = controller.createAgent();
+    agent = controller.createAgent({ trimTtsSilence: kind === 'fast' });
   } else {
     agent = new (class extends voice.Agent {
       override async onEnter() {
@@ -229,14 +230,15 @@ const registry = new Registry();
 
 async function main(): Promise<void> {
   ensureAgentsLogger('error');
-  const samples: Record<Kind, number[]> = { bare: [], adapter: [] };
+  const samples: Record<Kind, number[]> = { bare: [], adapter: [], fast: [] };
   let events = 0;
   // one warm-up call each (JIT, lazy imports)
   await runCall('bare', -1);
   await runCall('adapter', -1);
+  await runCall('fast', -1);
   const started = Date.now();
   for (let i = 0; i < CALLS; i++) {
-    const order: Kind[] = i % 2 === 0 ? ['bare', 'adapter'] : ['adapter', 'bare'];
+    const order: Kind[] = i % 2 === 0 ? ['bare', 'adapter', 'fast'] : ['fast', 'adapter', 'bare'];
     for (const kind of order) {
       const res = await runCall(kind, i);
       samples[kind].push(...res.turnMs);
@@ -246,6 +248,7 @@ async function main(): Promise<void> {
   const elapsed = (Date.now() - started) / 1000;
   const bare = stats(samples.bare);
   const adapter = stats(samples.adapter);
+  const fast = stats(samples.fast);
   const overhead = {
     p50: Math.round((adapter.p50 - bare.p50) * 100) / 100,
     p95: Math.round((adapter.p95 - bare.p95) * 100) / 100,
@@ -260,6 +263,7 @@ async function main(): Promise<void> {
     `| bare AgentSession + FakeLLM | ${bare.n} | ${bare.p50} | ${bare.p95} | ${bare.mean} |`,
     `| engine adapter + meter + event recording | ${adapter.n} | ${adapter.p50} | ${adapter.p95} | ${adapter.mean} |`,
     `| **overhead we add** | | **${overhead.p50}** | **${overhead.p95}** | **${overhead.mean}** |`,
+    `| the same on the fast path (TTS leading-silence trim) | ${fast.n} | ${fast.p50} | ${fast.p95} | ${fast.mean} |`,
   ];
   console.log(lines.join('\n'));
   console.log(

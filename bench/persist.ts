@@ -15,6 +15,7 @@
  * validation, no idempotency), in its own database. Phase 2 and baseline alternate for
  * --rounds rounds; the medians are reported.
  */
+
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import pg from 'pg';
@@ -24,7 +25,8 @@ import { EventProducer } from '../src/events/producer.js';
 import { dropDatabase } from '../src/persistence/db.js';
 import { migrateUp } from '../src/persistence/migrate.js';
 import { Persister } from '../src/persistence/persister.js';
-import { PiiCipher } from '../src/persistence/pii.js';
+import { PiiKeyRing } from '../src/persistence/pii.js';
+import { sleep } from '../src/util/async.js';
 
 const METRICS = [
   'eou_delay_ms',
@@ -118,8 +120,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function createDatabase(serverUrl: string, name: string): Promise<string> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
@@ -186,7 +186,7 @@ const BASELINE_COLUMNS: Record<string, string> = {
 };
 
 /** The row the persister would write for an event, as [table, values] (baseline only). */
-function baselineRow(e: CallEvent, pii: PiiCipher): [string, unknown[]] | undefined {
+function baselineRow(e: CallEvent, pii: PiiKeyRing): [string, unknown[]] | undefined {
   const at = e.occurred_at;
   switch (e.type) {
     case 'call.started': {
@@ -248,7 +248,7 @@ function baselineRow(e: CallEvent, pii: PiiCipher): [string, unknown[]] | undefi
  * Baseline: the same rows through plain multi-row INSERT ... VALUES (batchMax rows per
  * statement, one connection, autocommit), then one UPDATE per ended call. Returns events/s.
  */
-async function baseline(url: string, events: CallEvent[], pii: PiiCipher, batch: number): Promise<number> {
+async function baseline(url: string, events: CallEvent[], pii: PiiKeyRing, batch: number): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const rows = new Map<string, unknown[][]>(Object.keys(BASELINE_COLUMNS).map((t) => [t, []]));
@@ -284,7 +284,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(opts: Options): Promise<void> {
   const cfg = loadConfig();
-  const pii = new PiiCipher(cfg.PII_ENCRYPTION_KEY, cfg.PII_HASH_KEY);
+  const pii = PiiKeyRing.fromConfig(cfg);
   const suffix = Math.random().toString(16).slice(2, 8);
   const pipelineUrl = await createDatabase(cfg.DATABASE_URL, `va_bench_${suffix}`);
   const baselineUrl = await createDatabase(cfg.DATABASE_URL, `va_bench_${suffix}_baseline`);

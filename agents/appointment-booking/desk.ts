@@ -1,9 +1,4 @@
 import {
-  appointmentRecord,
-  type Booking,
-  type BusinessHours,
-  bookWithFreshCode,
-  type FeedbackRecord,
   type FlowContext,
   listOf,
   type SlotValues,
@@ -12,8 +7,11 @@ import {
   speakTime,
   spellCode,
 } from '../../src/conversation/index.js';
+import type { BusinessHours } from './business-hours.js';
 import type { ResolvedOptions } from './options.js';
+import { appointmentRecord, feedbackRecord } from './records.js';
 import type { bookingSlots } from './slots.js';
+import { type Booking, bookWithFreshCode } from './store/store.js';
 
 /**
  * The front desk behind the booking flow's system states: availability, booking, lookup,
@@ -33,19 +31,20 @@ export interface BookingData {
 
 export type Ctx = FlowContext<BookingSlots, BookingData>;
 
-/** Retry with the day or the time cleared, saying why. */
-export type Retry = { retry: 'date' | 'time'; say: string };
-type Outcome<T> = Omit<StepResult<BookingSlots, string>, 'goto'> & T;
+/**
+ * What every desk operation returns: whether it worked, what to say, set, clear and record
+ * either way, and on failure whether to ask again for the day or the time (or give up).
+ */
+export type DeskOutcome = Omit<StepResult<BookingSlots, string>, 'goto'> & {
+  ok: boolean;
+  retry?: 'date' | 'time';
+  giveUp?: boolean;
+};
 
 export function createDesk(o: ResolvedOptions, hours: BusinessHours) {
   const { store } = o;
 
-  async function offerAlternatives(
-    c: Ctx,
-    date: string,
-    time: string,
-    lead: string,
-  ): Promise<Retry & Outcome<object>> {
+  async function offerAlternatives(c: Ctx, date: string, time: string, lead: string): Promise<DeskOutcome> {
     const taken = await store.takenTimes(
       date,
       c.data.existing ? { exceptCode: c.data.existing.confirmationCode } : {},
@@ -54,6 +53,7 @@ export function createDesk(o: ResolvedOptions, hours: BusinessHours) {
     c.data.alternatives = alternatives;
     if (alternatives.length > 0) {
       return {
+        ok: false,
         retry: 'time',
         clear: ['time'],
         say: `${lead} The closest times I have on ${speakDate(date)} are ${listOf(alternatives.map(speakTime), 'or')}.`,
@@ -61,6 +61,7 @@ export function createDesk(o: ResolvedOptions, hours: BusinessHours) {
     }
     const next = hours.nextOpenDay(date, c.now, c.timeZone);
     return {
+      ok: false,
       retry: 'date',
       clear: ['date', 'time'],
       say: `${lead} We're fully booked on ${speakDate(date)}.${next ? ` The next day we're open is ${speakDate(next)}.` : ''}`,
@@ -69,35 +70,37 @@ export function createDesk(o: ResolvedOptions, hours: BusinessHours) {
 
   return {
     /** Business rules for the day and time together, then the calendar. */
-    async availability(c: Ctx): Promise<{ free: true } | (Retry & Outcome<object>)> {
+    async availability(c: Ctx): Promise<DeskOutcome> {
       const { date, time } = c.slots as BookingSlots;
       const dateProblem = hours.checkDate(date, c.now, c.timeZone);
-      if (dateProblem) return { retry: 'date', say: dateProblem, clear: ['date'] };
+      if (dateProblem) return { ok: false, retry: 'date', say: dateProblem, clear: ['date'] };
       const timeProblem = hours.checkTime(time, date, c.now, c.timeZone);
-      if (timeProblem) return { retry: 'time', say: timeProblem, clear: ['time'] };
+      if (timeProblem) return { ok: false, retry: 'time', say: timeProblem, clear: ['time'] };
       const taken = await store.takenTimes(
         date,
         c.data.existing ? { exceptCode: c.data.existing.confirmationCode } : {},
       );
       if (!taken.includes(time)) {
         c.data.alternatives = [];
-        return { free: true };
+        return { ok: true };
       }
       return offerAlternatives(c, date, time, `Sorry, ${speakTime(time)} is already taken.`);
     },
 
     /** Books (or moves the existing booking to) the chosen slot. */
-    async book(c: Ctx): Promise<Outcome<{ booked: true }> | (Retry & Outcome<object>)> {
+    async book(c: Ctx): Promise<DeskOutcome> {
       const s = c.slots as BookingSlots;
       const existing = c.data.existing;
       if (existing) {
         const r = await store.reschedule(existing.confirmationCode, s.date, s.time);
         if (r.ok) {
           return {
-            booked: true,
-            appointment: appointmentRecord(r.booking, 'rescheduled', {
-              previous: { date: r.previous.date, time: r.previous.time },
-            }),
+            ok: true,
+            records: [
+              appointmentRecord(r.booking, 'rescheduled', {
+                previous: { date: r.previous.date, time: r.previous.time },
+              }),
+            ],
             say: `Done. Your appointment is now on ${speakDate(s.date)} at ${speakTime(s.time)}. Your confirmation code stays the same.`,
           };
         }
@@ -119,8 +122,8 @@ export function createDesk(o: ResolvedOptions, hours: BusinessHours) {
         if (r.ok) {
           const code = spellCode(r.booking.confirmationCode);
           return {
-            booked: true,
-            appointment: appointmentRecord(r.booking, 'booked'),
+            ok: true,
+            records: [appointmentRecord(r.booking, 'booked')],
             say: `You're all set for ${speakDate(s.date)} at ${speakTime(s.time)}. Your confirmation code is ${code}. Again, that's ${code}.`,
           };
         }
@@ -130,17 +133,13 @@ export function createDesk(o: ResolvedOptions, hours: BusinessHours) {
     },
 
     /** Finds the booking named by the confirmation code. */
-    async lookup(
-      c: Ctx,
-    ): Promise<
-      { found: Booking; set: Partial<BookingSlots> } | { found: null; say: string; giveUp: boolean }
-    > {
+    async lookup(c: Ctx): Promise<DeskOutcome> {
       const code = c.slots.confirmation_code ?? '';
       const b = await store.findByCode(code);
       if (b && b.status === 'confirmed') {
         c.data.existing = b;
         return {
-          found: b,
+          ok: true,
           set: {
             ...(b.userName ? { name: b.userName } : {}),
             ...(b.type ? { appointment_type: b.type } : {}),
@@ -152,22 +151,22 @@ export function createDesk(o: ResolvedOptions, hours: BusinessHours) {
       const why = b
         ? 'That booking is already cancelled.'
         : `I couldn't find a booking with the code ${spellCode(code)}.`;
-      return { found: null, say: why, giveUp: c.data.lookupFailures >= 2 };
+      return { ok: false, say: why, giveUp: c.data.lookupFailures >= 2 };
     },
 
-    async cancel(c: Ctx): Promise<Outcome<{ cancelled: boolean }>> {
+    async cancel(c: Ctx): Promise<DeskOutcome> {
       const b = await store.cancel(c.data.existing?.confirmationCode ?? '');
-      if (!b) return { cancelled: false, say: 'That booking was already cancelled.' };
+      if (!b) return { ok: false, say: 'That booking was already cancelled.' };
       return {
-        cancelled: true,
-        appointment: appointmentRecord(b, 'cancelled'),
+        ok: true,
+        records: [appointmentRecord(b, 'cancelled')],
         say: `Your appointment on ${speakDate(b.date)} at ${speakTime(b.time)} is cancelled.`,
       };
     },
 
-    feedback(rating: number | undefined): FeedbackRecord | undefined {
-      if (rating === undefined) return undefined;
-      return { rating, feedback_type: rating >= 4 ? 'positive' : rating <= 2 ? 'negative' : 'neutral' };
+    feedback(rating: number | undefined): DeskOutcome {
+      if (rating === undefined) return { ok: false };
+      return { ok: true, records: [feedbackRecord(rating)], say: 'Thank you for your feedback.' };
     },
   };
 }

@@ -1,4 +1,5 @@
-import { BusinessHours, defineFlow, type Flow } from '../../src/conversation/index.js';
+import { defineFlow, type Flow } from '../../src/conversation/index.js';
+import { BusinessHours } from './business-hours.js';
 import { type BookingData, type Ctx, createDesk } from './desk.js';
 import { type AppointmentBookingOptions, resolveOptions } from './options.js';
 import { article, bookingSlots, readBackDate } from './slots.js';
@@ -58,7 +59,7 @@ export function createAppointmentBookingFlow(options: AppointmentBookingOptions)
       check_availability: {
         run: async (c) => {
           const a = await desk.availability(c);
-          if ('free' in a) return { goto: 'confirm_booking' };
+          if (a.ok) return { goto: 'confirm_booking' };
           return { ...a, goto: a.retry === 'date' ? 'collect_date' : 'collect_time' };
         },
       },
@@ -86,7 +87,7 @@ export function createAppointmentBookingFlow(options: AppointmentBookingOptions)
       book: {
         run: async (c) => {
           const r = await desk.book(c);
-          if ('booked' in r) return { ...r, goto: 'rate' };
+          if (r.ok) return { ...r, goto: 'rate' };
           return { ...r, goto: r.retry === 'date' ? 'collect_date' : 'collect_time' };
         },
       },
@@ -99,8 +100,7 @@ export function createAppointmentBookingFlow(options: AppointmentBookingOptions)
       lookup: {
         run: async (c) => {
           const r = await desk.lookup(c);
-          if (r.found)
-            return { set: r.set, goto: c.slots.intent === 'cancel' ? 'confirm_cancel' : 'collect_date' };
+          if (r.ok) return { ...r, goto: c.slots.intent === 'cancel' ? 'confirm_cancel' : 'collect_date' };
           if (r.giveUp) return { say: r.say, goto: 'handoff' };
           return { say: r.say, clear: ['confirmation_code'], goto: 'collect_code' };
         },
@@ -115,7 +115,7 @@ export function createAppointmentBookingFlow(options: AppointmentBookingOptions)
       cancel_booking: {
         run: async (c) => {
           const r = await desk.cancel(c);
-          return { ...r, goto: r.cancelled ? 'rate' : 'goodbye' };
+          return { ...r, goto: r.ok ? 'rate' : 'goodbye' };
         },
       },
       rate: {
@@ -128,8 +128,7 @@ export function createAppointmentBookingFlow(options: AppointmentBookingOptions)
       },
       save_rating: {
         run: (c) => {
-          const feedback = desk.feedback(c.slots.rating);
-          return { ...(feedback ? { feedback, say: 'Thank you for your feedback.' } : {}), goto: 'goodbye' };
+          return { ...desk.feedback(c.slots.rating), goto: 'goodbye' };
         },
       },
       goodbye: { prompt: `Thank you for calling ${o.businessName}. Goodbye!`, terminal: end('completed') },

@@ -1,6 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
-import type { BookingStore, BusinessHoursConfig } from '../../src/conversation/index.js';
-import { DEFAULT_HOURS } from '../../src/conversation/index.js';
+import { type BusinessHoursConfig, DEFAULT_HOURS } from './business-hours.js';
+import type { BookingStore } from './store/store.js';
 
 export interface AppointmentBookingOptions {
   /** Where bookings live: PgBookingStore in production, FakeBookingStore in tests. */

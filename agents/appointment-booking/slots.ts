@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   addDays,
-  type BusinessHours,
   CODE_ALPHABET,
   CODE_LENGTH,
   COMMON_FIRST_NAMES,
@@ -16,7 +15,7 @@ import {
   isValidIsoDate,
   isValidPhone,
   listOf,
-  nameExtractor,
+  nameExtractorFor,
   numberToWords,
   offeredChoiceExtractor,
   phoneExtractor,
@@ -30,6 +29,7 @@ import {
   timeExtractor,
   toE164,
 } from '../../src/conversation/index.js';
+import type { BusinessHours } from './business-hours.js';
 import type { ResolvedOptions } from './options.js';
 
 /** The facts the booking flow collects: validators, extractors, prompts and sample phrases. */
@@ -62,12 +62,15 @@ const INTENT_WORDS = {
 
 type Intent = 'book' | 'reschedule' | 'cancel';
 type ChangeField = 'name' | 'appointment_type' | 'date' | 'time' | 'phone';
+/** Names end at the flow's own words too ("john smith booking" is John Smith). */
+const bookingName = nameExtractorFor(['appointment', 'booked', 'booking']);
+
 const MENU: Record<string, Intent | undefined> = { '1': 'book', '2': 'reschedule', '3': 'cancel' };
 
 /** "tomorrow at three" in answer to "what would you like to do?" means a new booking. */
 const impliedBooking: Extractor<'book'> = (u, ctx) => {
   const unprompted = { ...ctx, asked: false };
-  const hint = dateExtractor(u, unprompted) || extractSpokenTime(u, false) || nameExtractor(u, unprompted);
+  const hint = dateExtractor(u, unprompted) || extractSpokenTime(u, false) || bookingName(u, unprompted);
   return ctx.asked && hint ? found('book', 0.6, 'nlp') : null;
 };
 
@@ -86,6 +89,8 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
     intent: slot<Intent>({
       schema: z.enum(['book', 'reschedule', 'cancel']),
       extract: [choiceExtractor(INTENT_WORDS), impliedBooking],
+      expects: 'choice',
+      options: Object.keys(INTENT_WORDS),
       description: 'what the caller wants to do: book a new appointment, reschedule or cancel one',
       prompt: 'Would you like to book a new appointment, or change or cancel an existing one?',
       reprompt:
@@ -107,8 +112,9 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
         .string()
         .min(2)
         .max(100)
-        .regex(/^[A-Za-z][A-Za-z' .-]*$/),
-      extract: nameExtractor,
+        .regex(/^\p{L}[\p{L}\p{M}' .-]*$/u),
+      extract: bookingName,
+      expects: 'name',
       description: "the caller's full name",
       prompt: 'May I have your full name, please?',
       reprompt: 'Please tell me your first and last name.',
@@ -130,6 +136,8 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
       label: 'appointment type',
       schema: z.enum(types),
       extract: choiceExtractor(o.appointmentTypes, { unprompted: true }),
+      expects: 'choice',
+      options: types.map(spokenType),
       description: `the kind of appointment: one of ${types.join(', ')}`,
       prompt: `What kind of appointment do you need? We offer ${listOf(types.map(spokenType), 'or')}.`,
       reprompt: `Please choose ${listOf(
@@ -146,6 +154,7 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
     date: slot({
       schema: z.string().refine(isValidIsoDate),
       extract: dateExtractor,
+      expects: 'date',
       description: 'the appointment day as YYYY-MM-DD in the business time zone',
       prompt: 'What day would you like to come in?',
       reprompt: 'Which day works for you? For example, tomorrow, or next Tuesday.',
@@ -159,6 +168,7 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
         timeExtractor((min, c) => hours.plausible(min, c.slots.date as string | undefined)),
       ],
       description: 'the appointment start time as HH:MM, 24-hour, in the business time zone',
+      expects: 'time',
       prompt: 'What time would suit you?',
       reprompt: `Please say a time, like ten thirty or two p m. We're open ${hours.describe()}.`,
       check: (v, c) => hours.checkTime(v, c.slots.date as string | undefined, c.now, c.timeZone),
@@ -169,6 +179,8 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
       label: 'phone number',
       schema: z.string().regex(/^\+?\d{4,15}$/),
       extract: phoneExtractor(o.country),
+      expects: 'digits',
+      digits: { min: 10, max: 11 },
       description: 'a phone number to reach the caller, E.164 (+15551234567)',
       prompt: "What's the best phone number to reach you?",
       reprompt:
@@ -195,6 +207,7 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
       label: 'confirmation code',
       schema: z.string().regex(new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`)),
       extract: codeExtractor(CODE_LENGTH),
+      expects: 'spelling',
       description: `the ${CODE_LENGTH}-character booking confirmation code (letters ${CODE_ALPHABET})`,
       prompt: 'Please tell me your confirmation code, one letter or number at a time.',
       reprompt: `Your confirmation code has ${numberToWords(CODE_LENGTH)} letters and numbers. Please say them one at a time.`,
@@ -213,6 +226,8 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
         appointment_type: ['type', 'kind', 'reason', 'service'],
       }),
       description: 'which detail of the booking the caller wants to change',
+      expects: 'choice',
+      options: ['day', 'time', 'name', 'type', 'phone number'],
       prompt:
         'What would you like to change: the day, the time, the name, the appointment type, or the phone number?',
       samples: ['the day', 'the time', 'the date', 'my name', 'the phone number', 'the appointment type'],
@@ -220,6 +235,8 @@ export function bookingSlots(o: ResolvedOptions, hours: BusinessHours) {
     rating: slot({
       schema: z.number().int().min(1).max(5),
       extract: ratingExtractor(),
+      expects: 'choice',
+      options: ['one', 'two', 'three', 'four', 'five'],
       description: "the caller's rating of this call from 1 (poor) to 5 (excellent)",
       prompt:
         'Before you go: on a scale of one to five, where five is excellent, how would you rate this call?',

@@ -1,3 +1,4 @@
+export * from './clip.js';
 export * from './level.js';
 export * from './mulaw.js';
 export * from './pcm.js';

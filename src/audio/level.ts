@@ -1,3 +1,4 @@
+import { seededRandom } from '../util/random.js';
 import { clampInt16 } from './pcm.js';
 
 /**
@@ -92,18 +93,6 @@ export function trimSilence(
   return samples.subarray(Math.max(0, first.start - pad), Math.min(samples.length, last.end + pad));
 }
 
-/** mulberry32: a tiny deterministic PRNG, so noise (and therefore tests) are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Adds white Gaussian noise at a fixed RMS level (default -54 dBFS ≈ ±65 LSB RMS).
  *
@@ -119,7 +108,7 @@ export class NoiseFloor {
 
   constructor(dbfs = -54, seed = 0x5eed) {
     this.sigma = dbfsToAmplitude(dbfs);
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
   }
 
   private gaussian(): number {

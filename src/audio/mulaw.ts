@@ -63,26 +63,10 @@ for (let i = 0; i < 256; i++) {
   ALAW_TABLE[i] = alawDecodeSample(i);
 }
 
-export function mulawEncode(samples: Int16Array): Uint8Array {
-  const out = new Uint8Array(samples.length);
-  for (let i = 0; i < samples.length; i++) out[i] = mulawEncodeSample(samples[i]!);
-  return out;
-}
+export const mulawEncode = (samples: Int16Array): Uint8Array => Uint8Array.from(samples, mulawEncodeSample);
 
-export function mulawDecode(bytes: Uint8Array): Int16Array {
-  const out = new Int16Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = MULAW_TABLE[bytes[i]!]!;
-  return out;
-}
+export const mulawDecode = (bytes: Uint8Array): Int16Array => Int16Array.from(bytes, (b) => MULAW_TABLE[b]!);
 
-export function alawEncode(samples: Int16Array): Uint8Array {
-  const out = new Uint8Array(samples.length);
-  for (let i = 0; i < samples.length; i++) out[i] = alawEncodeSample(samples[i]!);
-  return out;
-}
+export const alawEncode = (samples: Int16Array): Uint8Array => Uint8Array.from(samples, alawEncodeSample);
 
-export function alawDecode(bytes: Uint8Array): Int16Array {
-  const out = new Int16Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = ALAW_TABLE[bytes[i]!]!;
-  return out;
-}
+export const alawDecode = (bytes: Uint8Array): Int16Array => Int16Array.from(bytes, (b) => ALAW_TABLE[b]!);

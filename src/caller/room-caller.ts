@@ -1,4 +1,5 @@
 import type { AudioFrame } from '@livekit/rtc-node';
+import { sleep } from '../util/async.js';
 import { PacedParticipant } from './paced-participant.js';
 
 /**
@@ -84,7 +85,7 @@ export class RoomCaller extends PacedParticipant {
     while (Date.now() < deadline) {
       const last = this.lastAgentAudioAt;
       if (last !== undefined && last >= since && Date.now() - last >= quietMs) return true;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     return false;
   }

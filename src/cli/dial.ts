@@ -4,11 +4,11 @@ import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import pg from 'pg';
 import { flowNames, isFlowName } from '../../agents/index.js';
 import { type Config, loadConfig } from '../config/config.js';
+import { OutboundPolicy } from '../outbound/policy.js';
+import { sleep } from '../util/async.js';
+import { UsageError } from '../util/usage-error.js';
+import { signDispatchMetadata } from '../worker/dispatch-signature.js';
 import type { JobMetadata } from '../worker/job-metadata.js';
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 interface DialOptions {
   flow?: string;
@@ -95,6 +95,8 @@ export async function placeCall(
   cfg: Config,
   call: { number: string; flow: string; ringTimeout?: number },
 ): Promise<{ room: string; dispatch_id: string; flow: string }> {
+  // Refused numbers never reach the worker: same check (and count) the worker repeats.
+  await OutboundPolicy.fromConfig(cfg).admit(call.number);
   const host = cfg.LIVEKIT_URL.replace(/^ws(s?):\/\//, 'http$1://');
   const room = `${cfg.SIP_ROOM_PREFIX}out-${randomBytes(6).toString('hex')}`;
   const rooms = new RoomServiceClient(host, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
@@ -106,7 +108,7 @@ export async function placeCall(
   };
   const dispatcher = new AgentDispatchClient(host, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
   const dispatch = await dispatcher.createDispatch(room, cfg.AGENT_NAME, {
-    metadata: JSON.stringify(metadata),
+    metadata: JSON.stringify(signDispatchMetadata(metadata, { secret: cfg.DISPATCH_SIGNING_SECRET, room })),
   });
   return { room, dispatch_id: dispatch.id, flow: call.flow };
 }
@@ -130,7 +132,7 @@ export async function waitForOutcome(cfg: Config, room: string, timeoutMs: numbe
           `no outcome for room ${room} after ${Math.round(timeoutMs / 1000)} s (is a worker with AGENT_NAME=${cfg.AGENT_NAME} and the persister running?)`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
     }
   } finally {
     await pool.end();

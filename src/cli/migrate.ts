@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { flowMigrationSets } from '../../agents/index.js';
 import { loadConfig } from '../config/config.js';
 import { migrateUp, migrationStatus } from '../persistence/migrate.js';
 
@@ -14,6 +15,7 @@ export function registerMigrate(program: Command): void {
       const cfg = loadConfig();
       const result = await migrateUp(cfg.DATABASE_URL, {
         ...(opts.dir ? { dir: opts.dir } : {}),
+        flows: flowMigrationSets(),
         log: (line) => console.log(line),
       });
       console.log(
@@ -29,7 +31,10 @@ export function registerMigrate(program: Command): void {
     .option('--dir <path>', 'migrations folder (default: the repository migrations/)')
     .action(async (opts: { dir?: string }) => {
       const cfg = loadConfig();
-      const statuses = await migrationStatus(cfg.DATABASE_URL, opts.dir ? { dir: opts.dir } : {});
+      const statuses = await migrationStatus(cfg.DATABASE_URL, {
+        ...(opts.dir ? { dir: opts.dir } : {}),
+        flows: flowMigrationSets(),
+      });
       for (const s of statuses) {
         const when = s.appliedAt ? ` ${s.appliedAt.toISOString()}` : '';
         console.log(`${s.state.padEnd(8)} ${s.name}${when}`);

@@ -1,22 +1,13 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Command } from 'commander';
+import { flowPackages } from '../../agents/index.js';
 import { loadConfig } from '../config/config.js';
+import { serviceDatabaseUrl } from '../config/service-database.js';
+import { startHttpServer } from '../observability/http.js';
 import { createLogger, safeUrl } from '../observability/logger.js';
 import { registry } from '../observability/metrics.js';
 import { Persister } from '../persistence/persister.js';
-
-function serveMetrics(port: number): Server {
-  return createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(req.url === '/healthz' ? 200 : 404).end();
-      return;
-    }
-    registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (err: Error) => res.writeHead(500).end(err.message),
-    );
-  }).listen(port, '127.0.0.1');
-}
+import { recordWritersOf } from '../persistence/record-writers.js';
 
 /** `voice-agent persister`: drains the call-event queue into Postgres until SIGTERM/SIGINT. */
 export function registerPersister(program: Command): void {
@@ -24,18 +15,35 @@ export function registerPersister(program: Command): void {
     .command('persister')
     .description('Consume call events from the queue and write them to PostgreSQL')
     .option('--concurrency <n>', 'batches written in parallel (default PERSISTER_CONCURRENCY)')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on HTTP_HOST:<port>/metrics (default loopback)',
+    )
     .action(async (opts: { concurrency?: string; metricsPort?: string }) => {
       const cfg = loadConfig();
       if (opts.concurrency) cfg.PERSISTER_CONCURRENCY = Number(opts.concurrency);
       const log = createLogger({ name: 'persister', level: cfg.LOG_LEVEL });
-      const persister = Persister.fromConfig(cfg, log);
+      const persister = Persister.fromConfig(cfg, log, {
+        records: recordWritersOf(flowPackages),
+        archive: flowPackages.flatMap((p) => p.archive ?? []),
+      });
       await persister.start();
-      const metrics = opts.metricsPort ? serveMetrics(Number(opts.metricsPort)) : undefined;
+      // Same rules as the worker's: HTTP_HOST (loopback by default) and HTTP_BEARER_TOKEN.
+      const metrics: Server | undefined = opts.metricsPort
+        ? await startHttpServer(
+            Number(opts.metricsPort),
+            registry,
+            { ready: () => ({ ready: true }) },
+            {
+              host: cfg.HTTP_HOST,
+              bearerToken: cfg.HTTP_BEARER_TOKEN,
+            },
+          )
+        : undefined;
       log.info(
         {
           queue: cfg.EVENT_QUEUE,
-          database: safeUrl(cfg.DATABASE_URL),
+          database: safeUrl(serviceDatabaseUrl(cfg, 'persister')),
           concurrency: cfg.PERSISTER_CONCURRENCY,
         },
         'persister started',

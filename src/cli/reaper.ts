@@ -1,17 +1,12 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import {
-  closeQueueObserver,
-  oldestPendingEventAt,
-  openQueueObserver,
-  withTimeout,
-} from '../events/queue-stats.js';
+import { serviceDatabaseUrl } from '../config/service-database.js';
+import { oldestBacklogAt } from '../events/backlog-report.js';
+import { closeQueueSafely, openQueueObserver } from '../events/queue-stats.js';
 import { createPool } from '../persistence/db.js';
 import { reapStaleCalls } from '../persistence/reaper.js';
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { withTimeout } from '../util/async.js';
+import { UsageError } from '../util/usage-error.js';
 
 /** `voice-agent reaper run`: one pass of the persister's crash reaper, now. */
 export function registerReaper(program: Command): void {
@@ -39,18 +34,18 @@ export function registerReaper(program: Command): void {
         // oldest of them, as the persister's periodic reaper does.
         const queue = openQueueObserver(cfg.REDIS_URL, cfg.EVENT_QUEUE);
         try {
-          backlogSince = await withTimeout(oldestPendingEventAt(queue), 3000, 'event backlog check');
+          backlogSince = await withTimeout(oldestBacklogAt(queue), 3000, 'event backlog check');
         } catch (err) {
           throw new UsageError(
             `cannot read the event queue (${(err as Error).message}); calls whose heartbeats are still ` +
               'queued could be reaped by mistake. Retry when Redis is back, or pass --ignore-backlog.',
           );
         } finally {
-          await closeQueueObserver(queue, 500);
+          await closeQueueSafely(queue, 500);
         }
       }
 
-      const pool = createPool(cfg.DATABASE_URL, { max: 1 });
+      const pool = createPool(serviceDatabaseUrl(cfg, 'persister'), { max: 1 });
       try {
         const calls = await reapStaleCalls(pool, { staleSeconds, backlogSince, reaperId: 'cli' });
         console.log(

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+import { serviceDatabaseUrl } from '../config/service-database.js';
 import { createPool } from '../persistence/db.js';
 import { runRetention } from '../persistence/retention.js';
 
@@ -12,7 +13,7 @@ export function registerRetention(program: Command): void {
     .description('Archive conversations older than RETENTION_DAYS and purge expired data now')
     .action(async () => {
       const cfg = loadConfig();
-      const pool = createPool(cfg.DATABASE_URL, { max: 2 });
+      const pool = createPool(serviceDatabaseUrl(cfg, 'persister'), { max: 2 });
       try {
         const report = await runRetention(pool, {
           retentionDays: cfg.RETENTION_DAYS,

@@ -26,7 +26,7 @@ interface SimulateOptions {
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('run one scripted call through the real pipeline with no server (see test/fixtures/calls)')
+    .description('run one scripted call through the real pipeline with no server (see agents/<flow>/calls)')
     .requiredOption(
       '--caller <script.yaml>',
       'caller script: what the caller says, presses and leaves silent',
@@ -43,7 +43,7 @@ export function registerSimulate(program: Command): void {
     .option('--record <out.wav>', "write the agent's audio (what the caller heard) to this WAV file")
     .option(
       '--json',
-      'print exactly one JSON object (flow, final_state, slots, appointment, turns, transitions, latency, errors)',
+      'print exactly one JSON object (flow, final_state, slots, records, turns, transitions, latency, errors)',
     )
     .action(async (opts: SimulateOptions) => {
       const out = process.stdout.write.bind(process.stdout);

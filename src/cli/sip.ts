@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { setupSip, sipNames, sipStatus } from '../telephony/provisioning.js';
+import { redactTrunk, setupSip, sipNames, sipStatus } from '../telephony/provisioning.js';
 
 export function registerSip(program: Command): void {
   const sip = program.command('sip').description('SIP trunks and dispatch rules on the LiveKit server');
@@ -26,8 +26,8 @@ export function registerSip(program: Command): void {
       if (opts.json) {
         console.log(
           JSON.stringify({
-            inbound: s.inbound.map((t) => t.toJson()),
-            outbound: s.outbound.map((t) => t.toJson()),
+            inbound: s.inbound.map(redactTrunk),
+            outbound: s.outbound.map(redactTrunk),
             dispatch: s.dispatch.map((r) => r.toJson()),
           }),
         );

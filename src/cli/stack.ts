@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+
+/** The local stack is loopback-only and runs on the dev keys of livekit.yaml: development mode. */
+const stackConfig = () => loadConfig({ ...process.env, VOICE_AGENT_DEV: process.env.VOICE_AGENT_DEV ?? '1' });
+
 import { LocalStack } from '../stack/stack.js';
 
 export function registerStack(program: Command): void {
@@ -11,7 +15,7 @@ export function registerStack(program: Command): void {
     .command('up')
     .description('start whatever is not running and wait until every component is healthy')
     .action(async () => {
-      const s = new LocalStack(loadConfig());
+      const s = new LocalStack(stackConfig());
       await s.up();
       console.log(`stack is up; logs in ${s.paths.logs}`);
     });
@@ -20,7 +24,7 @@ export function registerStack(program: Command): void {
     .command('down')
     .description('stop only the processes that `stack up` started')
     .action(async () => {
-      await new LocalStack(loadConfig()).down();
+      await new LocalStack(stackConfig()).down();
     });
 
   stack
@@ -28,7 +32,7 @@ export function registerStack(program: Command): void {
     .description('show each component and whether it is healthy (exit 1 if any is not)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const rows = await new LocalStack(loadConfig()).status();
+      const rows = await new LocalStack(stackConfig()).status();
       if (opts.json) console.log(JSON.stringify(rows, null, 2));
       else
         for (const r of rows) {

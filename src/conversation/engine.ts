@@ -1,19 +1,21 @@
 import { randomInt } from 'node:crypto';
+import type { Expectation } from '../contracts/expectation.js';
+import { withTimeout } from '../util/async.js';
 import { assertTimeZone } from './clock.js';
 import { joinSpeech, makeContext } from './context.js';
+import { completesTurnIn, expectationOf } from './expectation.js';
 import { utterance } from './extract/normalize.js';
 import { slotDefs } from './flow.js';
 import { type Interpretation, interpretKeys, interpretSpeech, slotsInPlay } from './interpret.js';
-import { addLlmProposals, type LlmAssist, withTimeout } from './llm.js';
+import { addLlmProposals, type LlmAssist } from './llm.js';
 import { EngineRecords } from './records.js';
 import { FlowRunner, type Turn } from './runner.js';
 import type {
-  AppointmentRecord,
   EngineAction,
   EngineObserver,
   EngineReply,
-  FeedbackRecord,
   Flow,
+  FlowRecord,
   SlotRecord,
   TransitionRecord,
   TriggerType,
@@ -42,8 +44,8 @@ export interface EngineSnapshot {
   state: string;
   terminal: boolean;
   slots: Record<string, unknown>;
-  appointment: AppointmentRecord | null;
-  feedback: FeedbackRecord | null;
+  /** The flow's records of the call, in the order its steps reported them. */
+  records: FlowRecord[];
   transitions: TransitionRecord[];
   endAction: EngineAction | null;
 }
@@ -53,7 +55,7 @@ const cryptoRandom = () => randomInt(0, 2 ** 32) / 2 ** 32;
 /**
  * Runs one call through a flow. Inputs are queued, so a host may fire them without awaiting;
  * each yields the reply to speak and the actions to take after it. The engine owns state and
- * slots; every transition, slot, turn, booking and rating is reported to the observers.
+ * slots; every transition, slot, turn and flow record is reported to the observers.
  * Inputs after a terminal state are ignored (empty reply). Nothing a caller says can make it
  * throw: step failures go to the flow's error state and LLM failures are ignored.
  */
@@ -119,17 +121,9 @@ export class ConversationEngine {
     return this.records.slots;
   }
 
-  get appointments(): readonly AppointmentRecord[] {
-    return this.records.appointments;
-  }
-
-  /** The last booking change of the call (booked, rescheduled or cancelled). */
-  get appointment(): AppointmentRecord | null {
-    return this.records.appointments[this.records.appointments.length - 1] ?? null;
-  }
-
-  get feedback(): FeedbackRecord | null {
-    return this.records.feedback;
+  /** The flow's records so far (see StepResult.records). */
+  get flowRecords(): readonly FlowRecord[] {
+    return this.records.flowRecords;
   }
 
   /** How the call ended (null while it goes on). */
@@ -143,11 +137,20 @@ export class ConversationEngine {
       state: this.state,
       terminal: this.isTerminal,
       slots: { ...this.runner.values },
-      appointment: this.appointment,
-      feedback: this.feedback,
+      records: [...this.records.flowRecords],
       transitions: [...this.records.transitions],
       endAction: this.endAction,
     };
+  }
+
+  /** What the current state waits for (recognizer search, early end of turn). */
+  expectation(): Expectation {
+    return expectationOf(this.flow, this.state, this.runner.def(this.state), this.runner.ctx());
+  }
+
+  /** Whether this partial transcript would already answer the current state; changes nothing. */
+  completesTurn(partialText: string): boolean {
+    return completesTurnIn(this.flow, this.runner.def(this.state), this.runner.ctx())(partialText);
   }
 
   /** Enters the initial state and returns the greeting. Idempotent. */
@@ -183,7 +186,7 @@ export class ConversationEngine {
       const keys = String(digits).replace(/[^0-9*#]/g, '');
       if (!keys) return;
       this.timeouts = 0;
-      this.records.turn('user', keys, this.state, 'dtmf');
+      this.records.turn('user', keys, this.state, 'dtmf', undefined, this.keysAreMenuChoice(keys));
       this.dtmfBuffer += keys;
       await this.drainDtmf(turn, false);
     });
@@ -246,6 +249,7 @@ export class ConversationEngine {
             ...(turn.userText !== undefined ? { userText: turn.userText } : {}),
           }),
           this.opts.llmTimeoutMs ?? 3000,
+          'LLM phrasing',
         );
         if (typeof phrased === 'string' && phrased.trim()) text = phrased.trim();
       } catch (error) {
@@ -265,6 +269,20 @@ export class ConversationEngine {
       turns: this.inputs,
     });
     return true;
+  }
+
+  /**
+   * Whether keys pressed now are a menu choice (stored in clear) rather than data such as a
+   * PIN or a number (stored masked): one key that picks a menu entry, a keypad intent, a yes/no,
+   * or the whole answer of a slot whose answers are single keys.
+   */
+  private keysAreMenuChoice(keys: string): boolean {
+    if (keys.length !== 1 || this.dtmfBuffer) return false;
+    const st = this.runner.def(this.state);
+    const slot = slotsInPlay(this.flow, st, this.runner.ctx().slots).asked[0];
+    const spec = slot ? slotDefs(this.flow)[slot]?.dtmf : undefined;
+    if (spec) return spec.complete(keys);
+    return !!(st.dtmf?.[keys] || this.flow.spec.dtmfIntents?.[keys] || st.confirm || st.optional);
   }
 
   private async drainDtmf(turn: Turn, flush: boolean): Promise<void> {

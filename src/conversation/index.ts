@@ -1,28 +1,29 @@
 /**
  * The conversation engine: declarative flows (defineFlow), rule-based extraction with
- * optional LLM assist, records for every transition and slot, booking stores.
+ * optional LLM assist, records for every transition and slot, the flow package contract.
  * Flows themselves live in agents/.
  */
 
-/** The organization bookings belong to unless a store is given another (migration 001 creates it). */
+/** The organization calls belong to unless their route names another (migration 001 creates it). */
 export { DEFAULT_ORGANIZATION_ID } from '../events/model.js';
-export { FakeBookingStore } from './booking/fake-store.js';
-export { PgBookingStore, type PgBookingStoreOptions } from './booking/pg-store.js';
-export {
-  appointmentRecord,
-  type Booking,
-  type BookingStatus,
-  type BookingStore,
-  type BookResult,
-  bookWithFreshCode,
-  type NewBooking,
-  type RescheduleResult,
-} from './booking/store.js';
-export { BusinessHours, type BusinessHoursConfig, DEFAULT_HOURS } from './business-hours.js';
 export * from './clock.js';
 export { ConversationEngine, createEngine, type EngineOptions, type EngineSnapshot } from './engine.js';
+export { completesTurnIn, expectationOf } from './expectation.js';
 export * from './extract/index.js';
 export { DEFAULT_LIMITS, DEFAULT_MESSAGES, defineFlow, FlowDefinitionError, slot, slotDefs } from './flow.js';
+export {
+  type AnyFlowPackage,
+  defineFlowPackage,
+  type FlowCreateContext,
+  type FlowDemo,
+  type FlowPackage,
+  type FlowRecordType,
+  type FlowResourceContext,
+  type FlowResources,
+  type FlowScripts,
+  parseFlowSettings,
+  type RecordRow,
+} from './flow-package.js';
 export { type DomainLanguage, domainLanguage } from './language.js';
 export {
   type LlmAssist,

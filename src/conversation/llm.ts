@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withTimeout } from '../util/async.js';
 import { INTENTS, type Intent } from './extract/intents.js';
 import { slotDefs } from './flow.js';
 import { checked, type Interpretation } from './interpret.js';
@@ -101,15 +102,6 @@ export function toolsFor(
   return tools;
 }
 
-/** Rejects after `ms` so a slow LLM never holds the call. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`LLM assist did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export interface ProposeInput {
   llm: LlmAssist;
   flow: Flow;
@@ -140,6 +132,7 @@ export async function addLlmProposals(it: Interpretation, input: ProposeInput): 
       lastPrompt: input.lastPrompt,
     }),
     input.timeoutMs,
+    'LLM assist',
   );
   for (const p of Array.isArray(proposals) ? proposals : []) {
     const slot = slotOfTool(String(p?.slot ?? ''));

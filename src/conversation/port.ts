@@ -1,3 +1,4 @@
+import type { Expectation } from '../contracts/expectation.js';
 import type { ConversationEngine } from './engine.js';
 import type { EngineAction, EngineReply } from './types.js';
 
@@ -34,9 +35,11 @@ export interface EnginePort {
   snapshot(): {
     flow: string;
     slots: Record<string, unknown>;
-    appointment: unknown;
+    records: { type: string; data: Record<string, unknown> }[];
     transitions: PortTransition[];
   };
+  expectation(): Expectation;
+  completesTurn(partialTranscript: string): boolean;
   readonly engine: ConversationEngine;
 }
 
@@ -63,6 +66,8 @@ export function toConversationPort(engine: ConversationEngine): EnginePort {
         .then(toPortReply),
     onDtmf: (digits) => engine.handleDtmf(digits).then(toPortReply),
     onTimeout: () => engine.handleTimeout().then(toPortReply),
+    expectation: () => engine.expectation(),
+    completesTurn: (partial) => engine.completesTurn(partial),
     get state() {
       return engine.state;
     },
@@ -74,7 +79,7 @@ export function toConversationPort(engine: ConversationEngine): EnginePort {
       return {
         flow: s.flow,
         slots: s.slots,
-        appointment: s.appointment,
+        records: s.records.map((r) => ({ type: r.type, data: r.data })),
         transitions: s.transitions.map((t) => ({
           from: t.from_state,
           to: t.to_state,

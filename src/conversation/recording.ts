@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type EventSink, makeEvent } from '../events/index.js';
 import type {
-  AppointmentRecord,
   EngineErrorRecord,
   EngineObserver,
-  FeedbackRecord,
+  FlowRecord,
   SlotRecord,
   TransitionRecord,
   TurnRecord,
@@ -15,8 +14,7 @@ export class RecordingObserver implements EngineObserver {
   readonly transitions: TransitionRecord[] = [];
   readonly slots: SlotRecord[] = [];
   readonly turns: TurnRecord[] = [];
-  readonly appointments: AppointmentRecord[] = [];
-  readonly feedback: FeedbackRecord[] = [];
+  readonly records: FlowRecord[] = [];
   readonly errors: EngineErrorRecord[] = [];
 
   onTransition(r: TransitionRecord): void {
@@ -28,11 +26,8 @@ export class RecordingObserver implements EngineObserver {
   onTurn(r: TurnRecord): void {
     this.turns.push(r);
   }
-  onAppointment(r: AppointmentRecord): void {
-    this.appointments.push(r);
-  }
-  onFeedback(r: FeedbackRecord): void {
-    this.feedback.push(r);
+  onRecord(r: FlowRecord): void {
+    this.records.push(r);
   }
   onError(r: EngineErrorRecord): void {
     this.errors.push(r);
@@ -43,6 +38,8 @@ export interface EventsObserverOptions {
   sink: EventSink;
   callId: string;
   organizationId?: string;
+  /** The flow running the call: its records are written by its package's writers. */
+  flow: string;
   /**
    * Also emit `turn` events (and link slots to them). Off by default: in the worker the
    * pipeline's CallRecorder records turns from what was actually heard and said.
@@ -53,8 +50,8 @@ export interface EventsObserverOptions {
 const clampText = (s: string, max: number) => (s.length > max ? s.slice(0, max) : s);
 
 /**
- * Maps engine records to call events (state_transitions, extracted_slots, appointments,
- * user_feedback rows). Field names match the event payloads one to one.
+ * Maps engine records to call events (state_transitions, extracted_slots rows, and `record`
+ * events for the flow's own tables). Field names match the event payloads one to one.
  */
 export function eventsObserver(options: EventsObserverOptions): EngineObserver {
   const { sink, callId } = options;
@@ -118,17 +115,24 @@ export function eventsObserver(options: EventsObserverOptions): EngineObserver {
             text: r.text,
             state_at_turn: clampText(r.state_at_turn, 100),
             ...(r.role === 'user' && r.input === 'speech' ? { transcribed_text: r.text } : {}),
-            metadata: { input: r.input, ...(r.confidence !== undefined ? { confidence: r.confidence } : {}) },
+            metadata: {
+              input: r.input,
+              ...(r.confidence !== undefined ? { confidence: r.confidence } : {}),
+              ...(r.menu_choice ? { menu_choice: true } : {}),
+            },
           },
           { ...base, occurredAt: r.at },
         ),
       );
     },
-    onAppointment: (r) =>
-      emit(() => {
-        const { action, metadata, ...payload } = r;
-        return makeEvent('appointment', callId, { ...payload, metadata: { ...metadata, action } }, base);
-      }),
-    onFeedback: (r) => emit(() => makeEvent('feedback', callId, { feedback_id: randomUUID(), ...r }, base)),
+    onRecord: (r) =>
+      emit(() =>
+        makeEvent(
+          'record',
+          callId,
+          { record_id: r.id ?? randomUUID(), flow: options.flow, type: r.type, data: r.data },
+          base,
+        ),
+      ),
   };
 }

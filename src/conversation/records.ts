@@ -1,9 +1,8 @@
 import type {
-  AppointmentRecord,
   EngineAction,
   EngineErrorRecord,
   EngineObserver,
-  FeedbackRecord,
+  FlowRecord,
   SlotRecord,
   TransitionRecord,
   TriggerType,
@@ -18,8 +17,7 @@ import type {
 export class EngineRecords {
   readonly transitions: TransitionRecord[] = [];
   readonly slots: SlotRecord[] = [];
-  readonly appointments: AppointmentRecord[] = [];
-  feedback: FeedbackRecord | null = null;
+  readonly flowRecords: FlowRecord[] = [];
   endAction: EngineAction | null = null;
   private turnNo = 0;
 
@@ -87,6 +85,7 @@ export class EngineRecords {
     state: string,
     input: TurnRecord['input'],
     confidence?: number,
+    menuChoice?: boolean,
   ): number {
     const record: TurnRecord = {
       turn: this.turnNo++,
@@ -95,20 +94,16 @@ export class EngineRecords {
       state_at_turn: state,
       input,
       ...(confidence !== undefined ? { confidence } : {}),
+      ...(menuChoice ? { menu_choice: true } : {}),
       at: this.now(),
     };
     this.emit((o) => o.onTurn?.(record));
     return record.turn;
   }
 
-  appointment(record: AppointmentRecord): void {
-    this.appointments.push(record);
-    this.emit((o) => o.onAppointment?.(record));
-  }
-
-  rating(record: FeedbackRecord): void {
-    this.feedback = record;
-    this.emit((o) => o.onFeedback?.(record));
+  record(record: FlowRecord): void {
+    this.flowRecords.push(record);
+    this.emit((o) => o.onRecord?.(record));
   }
 
   error(where: EngineErrorRecord['where'], state: string, error: unknown): void {

@@ -226,7 +226,6 @@ export class FlowRunner {
     }
     if (result.say) turn.parts.push(result.say);
     if (result.actions) turn.actions.push(...result.actions);
-    if (result.appointment) this.records.appointment(result.appointment);
-    if (result.feedback) this.records.rating(result.feedback);
+    for (const record of result.records ?? []) this.records.record(record);
   }
 }

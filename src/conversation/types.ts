@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ExpectationKind } from '../contracts/expectation.js';
 import type { IsoDate } from './clock.js';
 import type { Intent } from './extract/intents.js';
 import type { Extractor } from './extract/types.js';
@@ -73,6 +74,12 @@ export interface SlotDef<T = unknown> {
   dtmf?: { complete: (digits: string) => boolean; parse: (digits: string) => T | null };
   /** Sample utterances for the speech recognizer's grammar (see domainLanguage). */
   samples?: readonly string[];
+  /** The shape of answer asking for this slot expects (see Expectation); default 'open'. */
+  expects?: ExpectationKind;
+  /** For `expects: 'digits'`: how many digits make a whole answer. */
+  digits?: { min: number; max: number };
+  /** For `expects: 'choice'`: the words that name the options. */
+  options?: readonly string[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: slot value types vary per slot; SlotValues recovers them.
@@ -90,8 +97,8 @@ export interface StepResult<S, St extends string> {
   /** Slots the step fills itself (not extractions: they are not recorded as such). */
   set?: Partial<S>;
   clear?: (keyof S & string)[];
-  appointment?: AppointmentRecord;
-  feedback?: FeedbackRecord;
+  /** Facts for the flow's own tables (record types its package declares). */
+  records?: FlowRecord[];
   actions?: EngineAction[];
 }
 
@@ -112,7 +119,7 @@ export interface StateDef<S, D, St extends string> {
   confirm?: { yes: Target<S, D, St>; no: Target<S, D, St> };
   /** Where to go when the caller changes an already filled slot here; confirm states re-ask. */
   onChange?: Target<S, D, St>;
-  /** A system step run on entry (availability, booking): decides the next state. */
+  /** A system step run on entry (availability, a store's write): decides the next state. */
   run?: (ctx: FlowContext<S, D>) => StepResult<S, St> | Promise<StepResult<S, St>>;
   /** The call ends here: hang up, or hand over to a human. */
   terminal?: { action: 'end_call' | 'handoff'; reason: string };
@@ -220,27 +227,20 @@ export interface TurnRecord {
   state_at_turn: string;
   input: 'speech' | 'dtmf' | 'timeout' | 'start' | 'reply';
   confidence?: number;
+  /** Keypad input at a menu: stored in clear; any other keypad input is stored masked. */
+  menu_choice?: boolean;
   at: Date;
 }
 
-export interface AppointmentRecord {
-  appointment_id: string;
-  action: 'booked' | 'rescheduled' | 'cancelled';
-  user_name?: string;
-  appointment_date: IsoDate;
-  /** HH:MM */
-  appointment_time: string;
-  appointment_type?: string;
-  contact_info?: string;
-  status: 'confirmed' | 'cancelled' | 'completed';
-  confirmation_code: string;
-  metadata?: Record<string, unknown>;
-}
-
-export interface FeedbackRecord {
-  rating: number;
-  feedback_text?: string;
-  feedback_type?: 'positive' | 'negative' | 'neutral';
+/**
+ * A fact a flow's step reports for its own tables (a reservation, a rating, a payment promise):
+ * `type` is one of the record types the flow package declares, `data` its schema's shape.
+ * The same `id` again means the same row (a later version of it); default a fresh one.
+ */
+export interface FlowRecord {
+  type: string;
+  data: Record<string, unknown>;
+  id?: string;
 }
 
 export interface EngineErrorRecord {
@@ -255,7 +255,6 @@ export interface EngineObserver {
   onTransition?(record: TransitionRecord): void;
   onSlot?(record: SlotRecord): void;
   onTurn?(record: TurnRecord): void;
-  onAppointment?(record: AppointmentRecord): void;
-  onFeedback?(record: FeedbackRecord): void;
+  onRecord?(record: FlowRecord): void;
   onError?(record: EngineErrorRecord): void;
 }

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { RoomEvent, type TextStreamReader } from '@livekit/rtc-node';
 import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import pg from 'pg';
+import { flowMigrationSets, getFlowPackage } from '../../agents/index.js';
 import { resample } from '../audio/resample.js';
 import { RoomCaller } from '../caller/room-caller.js';
 import type { Config } from '../config/config.js';
@@ -11,7 +12,9 @@ import { migrateUp } from '../persistence/migrate.js';
 import { parseVoice, synthesizeText, voiceSampleRate } from '../providers/local/synth.js';
 import { decodeCallerAudio, loadSimulationScript } from '../simulate/script.js';
 import { LocalStack } from '../stack/stack.js';
+import { sleep } from '../util/async.js';
 import { dtmfCode, httpUrl } from '../worker/call-actions.js';
+import { signDispatchMetadata } from '../worker/dispatch-signature.js';
 import { BackgroundService } from './services.js';
 
 /**
@@ -43,7 +46,7 @@ export async function runDemo(
     print(`  ${r.name.padEnd(15)} ${r.healthy ? 'ok' : 'DOWN'}  ${r.detail}`);
 
   step('Database migrations');
-  const migrated = await migrateUp(cfg.DATABASE_URL);
+  const migrated = await migrateUp(cfg.DATABASE_URL, { flows: flowMigrationSets() });
   print(`  ${migrated.applied.length ? `applied ${migrated.applied.join(', ')}` : 'schema up to date'}`);
 
   step('Worker and persister');
@@ -59,14 +62,9 @@ export async function runDemo(
   const worker = new BackgroundService('demo-worker', ['worker', 'start', '--http-port', '0'], env, logDir);
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 2 });
   try {
-    // The scripted call runs on a fixed date, so it books the same slot every time: release the
-    // slots earlier demo calls booked, or a second demo would find its time taken.
-    const released = await pool.query(
-      `UPDATE appointments SET status = 'cancelled'
-        WHERE status = 'confirmed'
-          AND conversation_id IN (SELECT id FROM conversations WHERE room_name LIKE 'demo-%')`,
-    );
-    if (released.rowCount) print(`  released ${released.rowCount} slot(s) booked by earlier demo calls`);
+    // The flow may need to undo what earlier demo calls left (the same scripted call again).
+    const demo = getFlowPackage(cfg.FLOW).demo;
+    for (const line of (await demo?.prepare?.(pool)) ?? []) print(`  ${line}`);
     await persister.waitFor(/persister started/, 'the persister');
     await worker.waitFor(/registered worker/i, 'the worker');
     print(`  worker "${agentName}" registered with ${cfg.LIVEKIT_URL} (log ${worker.logPath})`);
@@ -96,7 +94,12 @@ export async function runDemo(
       cfg.LIVEKIT_API_KEY,
       cfg.LIVEKIT_API_SECRET,
     ).createDispatch(roomName, agentName, {
-      metadata: JSON.stringify({ flow: script.flow, ...(script.now ? { now: script.now } : {}) }),
+      metadata: JSON.stringify(
+        signDispatchMetadata(
+          { flow: script.flow, ...(script.now ? { now: script.now } : {}) },
+          { secret: cfg.DISPATCH_SIGNING_SECRET, room: roomName },
+        ),
+      ),
     });
 
     const voice = parseVoice(script.voice ?? 'slt');
@@ -113,7 +116,7 @@ export async function runDemo(
             : decodeCallerAudio(await readFile(join(loaded.dir, turn.audio)), turn.audio).samples;
         await caller.say(samples);
       } else if ('silence_ms' in turn) {
-        await new Promise((r) => setTimeout(r, turn.silence_ms));
+        await sleep(turn.silence_ms);
       } else if ('dtmf' in turn) {
         for (const d of turn.dtmf) await caller.room.localParticipant?.publishDtmf(dtmfCode(d) ?? 0, d);
       }
@@ -147,14 +150,9 @@ export async function runDemo(
     print(
       `  conversation ${call.id}: ${call.status}, ${call.duration_seconds ?? '?'} s, final state ${call.final_state ?? '-'}`,
     );
-    for (const [table, n] of await counts(pool, call.id)) print(`  ${table.padEnd(20)} ${n} rows`);
-    const appt = await pool.query(
-      `SELECT confirmation_code, appointment_date::text AS date, to_char(appointment_time,'HH24:MI') AS time, status
-       FROM appointments WHERE conversation_id = $1`,
-      [call.id],
-    );
-    for (const a of appt.rows)
-      print(`  appointment ${a.confirmation_code}: ${a.date} ${a.time} (${a.status})`);
+    for (const [table, n] of await counts(pool, call.id, demo?.tables ?? []))
+      print(`  ${table.padEnd(20)} ${n} rows`);
+    for (const line of (await demo?.report?.(pool, call.id)) ?? []) print(`  ${line}`);
     return { callId: call.id, status: call.status };
   } finally {
     await pool.end();
@@ -193,11 +191,11 @@ async function waitForCall(pool: pg.Pool, roomName: string): Promise<CallRow> {
       [roomName],
     );
     if (r.rows[0]) {
-      await new Promise((res) => setTimeout(res, 1500)); // the last batch of metrics
+      await sleep(1500); // the last batch of metrics
       return r.rows[0];
     }
     if (Date.now() > deadline) throw new Error(`the call in room ${roomName} was not persisted within 30 s`);
-    await new Promise((res) => setTimeout(res, 300));
+    await sleep(300);
   }
 }
 
@@ -218,16 +216,19 @@ async function latencyRows(pool: pg.Pool, callId: string): Promise<LatencyRow[]>
   return [...byTurn.values()].sort((a, b) => a.turn - b.turn);
 }
 
-async function counts(pool: pg.Pool, callId: string): Promise<[string, number][]> {
+async function counts(
+  pool: pg.Pool,
+  callId: string,
+  flowTables: readonly string[],
+): Promise<[string, number][]> {
   const tables = [
     'conversation_turns',
     'state_transitions',
     'extracted_slots',
-    'appointments',
     'system_metrics',
     'call_events',
     'error_logs',
-    'user_feedback',
+    ...flowTables,
   ];
   const out: [string, number][] = [];
   for (const t of tables) {

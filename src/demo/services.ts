@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '../util/async.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -35,7 +36,7 @@ export class BackgroundService {
     while (Date.now() < deadline) {
       if (pattern.test(this.#recent)) return;
       if (this.proc.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     throw Object.assign(new Error(`${what} did not start; see ${this.logPath}`), { name: 'UsageError' });
   }

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { unlink } from 'node:fs/promises';
 import { Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
@@ -9,11 +7,27 @@ import {
   eventBufferSize,
   eventJournalBytes,
   eventJournalEvents,
+  eventJournalQuarantinedLines,
+  eventJournalWriteFailing,
+  eventJournalWriteFailures,
   eventsDropped,
   eventsEmitted,
 } from '../observability/metrics.js';
+import { PiiKeyRing } from '../persistence/pii.js';
+import { withTimeout } from '../util/async.js';
+import { BACKLOG_REPORT_MS, backlogKey, clearBacklog, publishBacklog } from './backlog-report.js';
 import { batchJobId, EVENT_JOB_NAME, EVENT_JOB_OPTIONS, type EventBatchJob } from './batch.js';
-import { EventJournal, findOrphanJournals, type JournalEntry, readEntries } from './journal.js';
+import {
+  defaultInstanceId,
+  EventJournal,
+  type JournalCipher,
+  type JournalEntry,
+  JournalWriteError,
+  writeQuarantine,
+} from './journal.js';
+import { replayAdoptedJournals } from './journal-replay.js';
+import { makeEvent } from './model.js';
+import { checkRedisPersistence } from './redis-durability.js';
 import type { CallEvent } from './schemas.js';
 import type { EventSink } from './sink.js';
 
@@ -37,10 +51,14 @@ export interface ProducerOptions {
   /** How often to check whether Redis is back while journaling. */
   probeMs?: number;
   logger?: Logger;
+  /** Names the journal file (EVENT_JOURNAL_INSTANCE_ID); default the host name. */
   instanceId?: string;
-  /** 64 hex characters: seals journal lines (they can hold caller numbers). fromConfig passes
-   * PII_ENCRYPTION_KEY. */
-  journalKeyHex?: string;
+  /** Seals journal lines (they can hold caller numbers); fromConfig passes the PII cipher. */
+  journalCipher?: JournalCipher;
+  /** How often to look for journals of stopped producers (and quarantined lines) to replay. */
+  rescanMs?: number;
+  /** How long close() keeps retrying a journal that cannot be written (disk full). */
+  closeRetryMs?: number;
 }
 
 export interface ProducerStats {
@@ -50,16 +68,8 @@ export interface ProducerStats {
   journalEvents: number;
   journalBytes: number;
   dropped: number;
-}
-
-class Timeout extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Timeout(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  /** True while the last journal append failed: events are held in memory only. */
+  journalFailing: boolean;
 }
 
 interface Waiter {
@@ -69,7 +79,7 @@ interface Waiter {
 }
 
 export class EventProducer implements EventSink {
-  readonly #opts: Required<Omit<ProducerOptions, 'logger' | 'instanceId' | 'journalKeyHex'>>;
+  readonly #opts: Required<Omit<ProducerOptions, 'logger' | 'instanceId' | 'journalCipher'>>;
   readonly #log: Logger | undefined;
   readonly #queue: Queue;
   readonly #journal: EventJournal;
@@ -79,7 +89,13 @@ export class EventProducer implements EventSink {
   #buffer: CallEvent[] = [];
   #inFlight = 0;
   #mode: 'direct' | 'journal' = 'direct';
-  #orphans: Promise<string[]>;
+  #rescan: NodeJS.Timeout;
+  #report: NodeJS.Timeout;
+  readonly #backlogKey: string;
+  /** occurred_at (ms) of the oldest event in the journal, while it holds any. */
+  #journalSince: number | null = null;
+  #scanDue = true;
+  #journalFailing = false;
   #pumping: Promise<void> | null = null;
   #kickScheduled = false;
   #closed = false;
@@ -88,6 +104,8 @@ export class EventProducer implements EventSink {
   #durableSeq = 0;
   #waiters: Waiter[] = [];
   #dropped = 0;
+  /** Calls seen emitting and not yet ended (call id → organization), for interruptOpenCalls(). */
+  readonly #openCalls = new Map<string, string | undefined>();
 
   constructor(options: ProducerOptions) {
     this.#opts = {
@@ -99,6 +117,8 @@ export class EventProducer implements EventSink {
       bufferMax: options.bufferMax ?? 100_000,
       addTimeoutMs: options.addTimeoutMs ?? 2000,
       probeMs: options.probeMs ?? 1000,
+      rescanMs: options.rescanMs ?? 30_000,
+      closeRetryMs: options.closeRetryMs ?? 10_000,
     };
     this.#log = options.logger;
     // No offline queue: while Redis is down a command must fail now (and go to the journal),
@@ -113,12 +133,23 @@ export class EventProducer implements EventSink {
       },
     });
     this.#queue.on('error', (err) => this.#log?.debug({ err: err.message }, 'event queue redis error'));
+    void this.#queue.client
+      .then((client) => checkRedisPersistence(client, 'worker', this.#log))
+      .catch(() => {});
     this.#journal = new EventJournal(
       options.journalDir,
-      options.instanceId ?? randomUUID(),
-      options.journalKeyHex,
+      options.instanceId ?? defaultInstanceId(),
+      options.journalCipher,
     );
-    this.#orphans = findOrphanJournals(options.journalDir, this.#journal.path).catch(() => []);
+    // Producers die without replaying (SIGKILL, a lost disk come back): look again now and then.
+    this.#rescan = setInterval(() => {
+      this.#scanDue = true;
+      void this.#kick().catch(() => {});
+    }, this.#opts.rescanMs);
+    this.#rescan.unref();
+    this.#backlogKey = backlogKey(options.queueName, options.instanceId ?? defaultInstanceId());
+    this.#report = setInterval(() => void this.#reportBacklog(), BACKLOG_REPORT_MS);
+    this.#report.unref();
     this.#timer = setInterval(() => void this.#kick().catch(() => {}), this.#opts.batchMs);
     this.#timer.unref();
   }
@@ -131,7 +162,8 @@ export class EventProducer implements EventSink {
       batchMs: cfg.EVENT_BATCH_MS,
       batchMax: cfg.EVENT_BATCH_MAX,
       bufferMax: cfg.EVENT_BUFFER_MAX,
-      journalKeyHex: cfg.PII_ENCRYPTION_KEY,
+      journalCipher: PiiKeyRing.fromConfig(cfg),
+      instanceId: cfg.EVENT_JOURNAL_INSTANCE_ID ?? defaultInstanceId(),
       ...(logger ? { logger } : {}),
     });
   }
@@ -142,6 +174,8 @@ export class EventProducer implements EventSink {
       this.#drop(event);
       return;
     }
+    if (event.type === 'call.ended') this.#openCalls.delete(event.call_id);
+    else if (!this.#openCalls.has(event.call_id)) this.#openCalls.set(event.call_id, event.organization_id);
     this.#buffer.push(event);
     this.#acceptedSeq++;
     eventsEmitted.inc({ type: event.type });
@@ -168,10 +202,20 @@ export class EventProducer implements EventSink {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.flush();
+      await this.#flushRetryingDisk();
     } finally {
       this.#closed = true;
       clearInterval(this.#timer);
+      clearInterval(this.#rescan);
+      clearInterval(this.#report);
+      // A clean exit with nothing held: no reason for the reaper to wait on this worker.
+      if (this.backlog() === 0) {
+        await withTimeout(
+          this.#queue.client.then((c) => clearBacklog(c, this.#backlogKey)),
+          this.#opts.addTimeoutMs,
+          'backlog clear',
+        ).catch(() => {});
+      }
       if (this.#probe) clearInterval(this.#probe);
       await this.#pumping?.catch(() => {});
       const lost = this.#buffer.length + this.#inFlight;
@@ -194,6 +238,62 @@ export class EventProducer implements EventSink {
     }
   }
 
+  /**
+   * Closes the record of every call that emitted here and has not ended (the host's close
+   * cap expired with calls still running): one call.ended INTERRUPTED each, before close(),
+   * so no call is left ACTIVE; what they emit after close() is dropped and counted.
+   */
+  interruptOpenCalls(reason: string): number {
+    const endedAt = new Date();
+    const open = [...this.#openCalls];
+    for (const [callId, organizationId] of open) {
+      this.emit(
+        makeEvent(
+          'call.ended',
+          callId,
+          { status: 'INTERRUPTED', reason, ended_at: endedAt.toISOString() },
+          { ...(organizationId ? { organizationId } : {}), occurredAt: endedAt },
+        ),
+      );
+    }
+    return open.length;
+  }
+
+  /** A full disk may clear (logs rotated, space freed): keep trying until closeRetryMs. */
+  async #flushRetryingDisk(): Promise<void> {
+    const deadline = Date.now() + this.#opts.closeRetryMs;
+    for (;;) {
+      try {
+        return await this.flush();
+      } catch (err) {
+        if (!(err instanceof JournalWriteError) || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(500, this.#opts.batchMs * 5)));
+      }
+    }
+  }
+
+  /** Events not yet in Redis (memory and journal): reported to the reaper (backlog-report.ts). */
+  backlog(): number {
+    return this.#buffer.length + this.#inFlight + this.#journal.events;
+  }
+
+  /** occurred_at (ms) of the oldest event not yet in Redis, or null. */
+  backlogSince(): number | null {
+    const buffered = this.#buffer[0] ? Date.parse(this.#buffer[0].occurred_at) : null;
+    const held = [this.#journalSince, buffered].filter((t): t is number => t !== null);
+    return held.length > 0 ? Math.min(...held) : null;
+  }
+
+  async #reportBacklog(): Promise<void> {
+    if (this.#mode !== 'direct') return; // Redis is away: the stale report speaks for us
+    const report = { backlog: this.backlog(), since: this.backlogSince(), at: Date.now() };
+    await withTimeout(
+      this.#queue.client.then((c) => publishBacklog(c, this.#backlogKey, report)),
+      this.#opts.addTimeoutMs,
+      'backlog report',
+    ).catch(() => {});
+  }
+
   stats(): ProducerStats {
     return {
       mode: this.#mode,
@@ -202,6 +302,7 @@ export class EventProducer implements EventSink {
       journalEvents: this.#journal.events,
       journalBytes: this.#journal.bytes,
       dropped: this.#dropped,
+      journalFailing: this.#journalFailing,
     };
   }
 
@@ -281,7 +382,22 @@ export class EventProducer implements EventSink {
         this.#enterJournalMode();
       }
     }
-    await this.#journal.append(entry);
+    try {
+      await this.#journal.append(entry);
+      this.#journalSince ??= Math.min(...entry.events.map((e) => Date.parse(e.occurred_at)));
+    } catch (err) {
+      if (err instanceof JournalWriteError) {
+        eventJournalWriteFailures.inc({ reason: err.reason });
+        eventJournalWriteFailing.set(1);
+        this.#journalFailing = true;
+      }
+      throw err;
+    }
+    if (this.#journalFailing) {
+      this.#journalFailing = false;
+      eventJournalWriteFailing.set(0);
+      this.#log?.info('event journal writable again');
+    }
   }
 
   async #add(entry: JournalEntry): Promise<void> {
@@ -323,26 +439,29 @@ export class EventProducer implements EventSink {
     void this.#kick().catch(() => {});
   }
 
-  /** Re-queues journaled batches (own and orphaned) in order. False if Redis failed again. */
+  /** Re-queues journaled batches (own, adopted and quarantined) in order. False if Redis failed. */
   async #replayJournals(): Promise<boolean> {
-    const orphans = await this.#orphans;
-    if (this.#journal.bytes === 0 && orphans.length === 0) return true;
-    const onCorrupt = (path: string) => (line: number, err: Error) =>
-      this.#log?.error({ path, line, err: err.message }, 'skipping unreadable event journal line');
     try {
-      for (const path of orphans) {
-        for await (const entry of readEntries(path, onCorrupt(path), this.#journal.key))
-          await this.#add(entry);
-        await unlink(path).catch(() => {});
-        this.#log?.info({ path }, 'replayed event journal left by a stopped process');
+      if (this.#scanDue) {
+        await this.#replayAdopted();
+        this.#scanDue = false;
       }
-      this.#orphans = Promise.resolve([]);
       if (this.#journal.bytes > 0) {
-        for await (const entry of this.#journal.entries(onCorrupt(this.#journal.path))) {
+        const undecodable: string[] = [];
+        for await (const entry of this.#journal.entries((line) => undecodable.push(line))) {
           await this.#add(entry);
           eventBatchesQueued.inc({ path: 'journal' });
         }
+        if (this.#journal.path && undecodable.length > 0) {
+          await writeQuarantine(this.#journal.path, undecodable);
+          eventJournalQuarantinedLines.inc(undecodable.length);
+          this.#log?.error(
+            { lines: undecodable.length },
+            'undecodable lines of own event journal quarantined',
+          );
+        }
         await this.#journal.clear();
+        this.#journalSince = null;
       }
       return true;
     } catch (err) {
@@ -351,5 +470,15 @@ export class EventProducer implements EventSink {
       this.#log?.warn({ err: (err as Error).message }, 'event journal replay interrupted');
       return false;
     }
+  }
+
+  #replayAdopted(): Promise<void> {
+    return replayAdoptedJournals({
+      dir: this.#opts.journalDir,
+      ...(this.#journal.path ? { ownPath: this.#journal.path } : {}),
+      ...(this.#journal.cipher ? { cipher: this.#journal.cipher } : {}),
+      add: (entry) => this.#add(entry),
+      ...(this.#log ? { log: this.#log } : {}),
+    });
   }
 }

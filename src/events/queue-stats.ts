@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { Queue } from 'bullmq';
+import { withTimeout } from '../util/async.js';
 
 /**
  * Read-only views of the event queue for operations: its depth (a Prometheus gauge) and how
@@ -24,8 +25,13 @@ export function openQueueObserver(redisUrl: string, queueName: string, timeoutMs
   return queue;
 }
 
-/** Closes an observer even while Redis is unreachable (close() would wait for QUIT). */
-export async function closeQueueObserver(queue: Queue, timeoutMs = 2000): Promise<void> {
+/**
+ * Closes a queue handle even while Redis is unreachable (close() would wait for QUIT). A handle
+ * closed while still initializing makes BullMQ disconnect with its own init commands in flight,
+ * which reject with nobody awaiting them: so wait, briefly, for it to be ready first.
+ */
+export async function closeQueueSafely(queue: Queue, timeoutMs = 2000): Promise<void> {
+  await withTimeout(queue.waitUntilReady(), timeoutMs, 'queue ready').catch(() => undefined);
   try {
     await withTimeout(queue.close(), timeoutMs, 'queue close');
   } catch {
@@ -34,14 +40,6 @@ export async function closeQueueObserver(queue: Queue, timeoutMs = 2000): Promis
   }
   // See EventProducer.close: a connection that never became ready re-emits its rejection.
   (queue as unknown as { connection?: EventEmitter }).connection?.on('error', () => {});
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -45,6 +45,8 @@ export const callEndedPayload = z.strictObject({
   reason: short(255).optional(),
   ended_at: isoTimestamp,
   duration_seconds: z.number().int().nonnegative().optional(),
+  /** Events of each type the call emitted before this one (reconciliation, see reconcile.ts). */
+  event_counts: z.record(z.string().max(100), z.number().int().nonnegative()).optional(),
 });
 
 export const turnPayload = z.strictObject({
@@ -77,6 +79,8 @@ export const slotPayload = z.strictObject({
   confidence: z.number().min(0).max(1),
   method: short(50).min(1),
   validated: z.boolean(),
+  /** The flow marks personal values; the persister seals them (phone-like values always). */
+  sensitive: z.boolean().optional(),
 });
 
 export const metricPayload = z.strictObject({
@@ -97,24 +101,16 @@ export const errorPayload = z.strictObject({
   context: json.optional(),
 });
 
-export const appointmentPayload = z.strictObject({
-  appointment_id: uuid,
-  user_name: short(255).optional(),
-  appointment_date: z.iso.date(),
-  appointment_time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)'),
-  appointment_type: short(100).optional(),
-  contact_info: short(255).optional(),
-  status: z.enum(['confirmed', 'cancelled', 'completed']),
-  confirmation_code: short(50).min(1),
-  metadata: json.optional(),
-});
-
-export const feedbackPayload = z.strictObject({
-  feedback_id: uuid,
-  rating: z.number().int().min(1).max(5),
-  feedback_text: z.string().optional(),
-  feedback_type: short(50).optional(),
-  metadata: json.optional(),
+/**
+ * A row for a flow's own table: the flow package declares `type` with a zod schema for `data`
+ * and the writer that stores it (see FlowPackage.records). `record_id` is the row's id: the
+ * same id again is a later version of the same row.
+ */
+export const recordPayload = z.strictObject({
+  record_id: uuid,
+  flow: short(100).min(1),
+  type: short(100).min(1),
+  data: z.record(z.string(), z.unknown()),
 });
 
 /** Call lifecycle steps (seed 003's call_events plus telephony steps this worker has). */
@@ -160,8 +156,7 @@ export const payloadSchemas = {
   slot: slotPayload,
   metric: metricPayload,
   error: errorPayload,
-  appointment: appointmentPayload,
-  feedback: feedbackPayload,
+  record: recordPayload,
   'call.lifecycle': lifecyclePayload,
   'call.heartbeat': callHeartbeatPayload,
 } as const;
@@ -188,8 +183,7 @@ export const callEventSchema = z.discriminatedUnion('type', [
   envelope('slot'),
   envelope('metric'),
   envelope('error'),
-  envelope('appointment'),
-  envelope('feedback'),
+  envelope('record'),
   envelope('call.lifecycle'),
   envelope('call.heartbeat'),
 ]);
@@ -203,7 +197,6 @@ export type TransitionEvent = EventOf<'transition'>;
 export type SlotEvent = EventOf<'slot'>;
 export type MetricEvent = EventOf<'metric'>;
 export type ErrorEvent = EventOf<'error'>;
-export type AppointmentEvent = EventOf<'appointment'>;
-export type FeedbackEvent = EventOf<'feedback'>;
+export type RecordEvent = EventOf<'record'>;
 export type LifecycleEvent = EventOf<'call.lifecycle'>;
 export type HeartbeatEvent = EventOf<'call.heartbeat'>;

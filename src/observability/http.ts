@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
 /**
@@ -11,18 +12,36 @@ export interface HealthSource {
   details?(): Record<string, unknown>;
 }
 
+export interface HttpListenOptions {
+  /** Loopback unless configured (HTTP_HOST): metrics reveal traffic, health reveals load. */
+  host?: string;
+  /** When set, every path needs `Authorization: Bearer <token>` (HTTP_BEARER_TOKEN). */
+  bearerToken?: string | undefined;
+}
+
+function authorized(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) return true;
+  const given = Buffer.from(req.headers.authorization ?? '');
+  const wanted = Buffer.from(`Bearer ${token}`);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
 export function startHttpServer(
   port: number,
   /** A registry, or a function making the one to expose (e.g. merged with job processes'). */
   registry: Registry | (() => Promise<Registry>),
   health: HealthSource,
-  host = '0.0.0.0',
+  listen: string | HttpListenOptions = {},
 ): Promise<Server> {
+  const { host = '127.0.0.1', bearerToken } = typeof listen === 'string' ? { host: listen } : listen;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     void (async () => {
       try {
-        if (path === '/healthz') {
+        if (!authorized(req, bearerToken)) {
+          res.writeHead(401, { 'www-authenticate': 'Bearer' });
+          res.end('unauthorized');
+        } else if (path === '/healthz') {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ status: 'ok', ...(health.details?.() ?? {}) }));
         } else if (path === '/readyz') {

@@ -6,6 +6,7 @@ import {
   type MetricValue,
   type Registry,
 } from 'prom-client';
+import { isAlive } from '../util/process.js';
 
 /**
  * Each call runs in its own job process (the framework's process executor), so the latency
@@ -53,15 +54,6 @@ function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readJson(path: string): MetricsJson | undefined {

@@ -33,6 +33,7 @@ const SENSITIVE_EXACT = new Set(
     'set-cookie',
     'DATABASE_URL',
     'REDIS_URL',
+    'PII_KEYS',
     'connectionString',
   ].map(normalize),
 );

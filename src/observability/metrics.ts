@@ -46,6 +46,38 @@ export const eventBatchesQueued = new Counter({
   registers: [registry],
 });
 
+export const eventJournalQuarantinedLines = new Counter({
+  name: 'voice_agent_event_journal_quarantined_lines_total',
+  help: 'Journal lines that did not decode (torn, or sealed with an unknown key), kept in quarantine-*.jsonl',
+  registers: [registry],
+});
+
+export const eventJournalWriteFailures = new Counter({
+  name: 'voice_agent_event_journal_write_failures_total',
+  help: 'Journal appends that did not reach the disk whole (disk full, short write, I/O error); the batch stays in memory and is retried',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const eventJournalWriteFailing = new Gauge({
+  name: 'voice_agent_event_journal_write_failing',
+  help: '1 while the last journal append failed (alert on it: events are held in memory only)',
+  registers: [registry],
+});
+
+export const eventJournalsAdopted = new Counter({
+  name: 'voice_agent_event_journals_adopted_total',
+  help: 'Journals of stopped producers (or quarantine files) this process replayed',
+  registers: [registry],
+});
+
+export const redisPersistenceEnabled = new Gauge({
+  name: 'voice_agent_redis_persistence_enabled',
+  help: '1 when the Redis holding the queues persists to disk (AOF or RDB snapshots), 0 when it does not, -1 unknown',
+  labelNames: ['mode'] as const,
+  registers: [registry],
+});
+
 // ---- persister ----------------------------------------------------------------------------
 
 export const eventsPersisted = new Counter({
@@ -193,5 +225,23 @@ export function setEventQueueDepthSampler(sampler: DepthSampler | undefined, tim
 export const callsReaped = new Counter({
   name: 'voice_agent_calls_reaped_total',
   help: 'ACTIVE calls marked INTERRUPTED by the reaper because their heartbeat stopped',
+  registers: [registry],
+});
+
+export const persistOldestFailingBatchSeconds = new Gauge({
+  name: 'voice_agent_persist_oldest_failing_batch_seconds',
+  help: 'Age of the oldest event batch that has failed at least once and is not yet written (0 when none)',
+  registers: [registry],
+});
+
+export const persistBatchesAbandoned = new Counter({
+  name: 'voice_agent_persist_batches_abandoned_total',
+  help: 'Batches that kept failing with an unexpected error and were moved to the failed set (see `dlq list --failed`)',
+  registers: [registry],
+});
+
+export const callsIncomplete = new Gauge({
+  name: 'voice_agent_calls_incomplete',
+  help: 'Ended calls whose rows do not yet match the event counts their call.ended declared',
   registers: [registry],
 });

@@ -9,12 +9,15 @@
  * died in between (already counted in the reaped time).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { cmdline } from '../util/process.js';
 
 export const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface ProcStat {
   pid: number;
   ppid: number;
+  /** One letter: R running, S sleeping, Z zombie (exited, not yet reaped) … */
+  state: string;
   /** utime + stime, ticks. */
   ticks: number;
   /** cutime + cstime (reaped children), ticks. */
@@ -39,6 +42,7 @@ export function readStat(pid: number): ProcStat | undefined {
   return {
     pid,
     ppid: Number(f[1]),
+    state: f[0]!,
     ticks: Number(f[11]) + Number(f[12]),
     childTicks: Number(f[13]) + Number(f[14]),
     threads: Number(f[17]),
@@ -76,14 +80,8 @@ export function processTree(root: number): Map<number, ProcStat> {
   return tree;
 }
 
-/** Command line of a process ('' when gone). */
-export function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-  } catch {
-    return '';
-  }
-}
+// Re-exported: the load benchmark reads command lines from here.
+export { cmdline };
 
 export interface Memory {
   /** Resident set, kB (counts shared pages — node binary, libraries — in full). */

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { sleep } from '../util/async.js';
 
 /**
  * Postgres plumbing shared by the migration runner, persister and retention: pool creation
@@ -57,7 +58,7 @@ export async function dropDatabase(url: string, waitMs = 5000): Promise<void> {
         [database],
       );
       if (r.rows[0]!.n === 0 || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
   } finally {

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { quoteIdent, splitDatabaseUrl } from './db.js';
+import { tableNames, unprotectedNewTables } from './flow-table-guard.js';
 
 /**
  * Applies migrations/NNN_name.sql in order, each in its own transaction, recording name and
@@ -31,6 +32,16 @@ export interface MigrateOptions {
   dir?: string;
   /** Progress lines (one per applied migration); defaults to silence. */
   log?: (line: string) => void;
+  /**
+   * Flow packages' own migrations (FlowPackage.migrations), applied after the core ones in
+   * this order, checksummed the same way and recorded in flow_migrations as "<flow>/<file>".
+   */
+  flows?: readonly FlowMigrations[];
+}
+
+export interface FlowMigrations {
+  flow: string;
+  dir: string;
 }
 
 export interface MigrateResult {
@@ -101,6 +112,109 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   }
 }
 
+const CREATE_FLOW_TABLE = `
+  CREATE TABLE IF NOT EXISTS flow_migrations (
+    flow TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    checksum CHAR(64) NOT NULL,
+    applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+    execution_ms INTEGER NOT NULL,
+    PRIMARY KEY (flow, version)
+  )`;
+
+/** A flow's migrations; a package that names a folder that is not there is misconfigured. */
+async function loadFlowMigrations(set: FlowMigrations): Promise<MigrationFile[]> {
+  if (!existsSync(set.dir)) {
+    throw new MigrationError(
+      `flow ${set.flow} declares its migrations in ${set.dir}, which does not exist ` +
+        '(create the folder, or drop `migrations` from the package definition)',
+    );
+  }
+  const files = await loadMigrations(set.dir);
+  return files.map((f) => ({ ...f, name: `${set.flow}/${f.name}` }));
+}
+
+type RecordApplied = (file: MigrationFile, ms: number) => Promise<unknown>;
+
+/** Runs one migration as the migrator and writes its bookkeeping row (inside a transaction). */
+async function runOne(client: pg.Client, file: MigrationFile, record: RecordApplied): Promise<void> {
+  const started = Date.now();
+  await becomeMigrator(client);
+  await client.query(file.sql);
+  // The bookkeeping row is written as whoever connected (it owns the bookkeeping tables).
+  await client.query('RESET ROLE');
+  await record(file, Date.now() - started);
+}
+
+/** Applies the core's pending migrations, each in its own transaction with its record. */
+async function applyPending(
+  client: pg.Client,
+  files: MigrationFile[],
+  statuses: MigrationStatus[],
+  record: RecordApplied,
+  log: MigrateOptions['log'],
+): Promise<string[]> {
+  const applied: string[] = [];
+  for (const file of pendingFiles(files, statuses)) {
+    const started = Date.now();
+    await client.query('BEGIN');
+    try {
+      await runOne(client, file, record);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw new MigrationError(`${file.name} failed and was rolled back: ${(err as Error).message}`);
+    }
+    applied.push(file.name);
+    log?.(`applied ${file.name} in ${Date.now() - started} ms`);
+  }
+  return applied;
+}
+
+/**
+ * Applies a flow's pending migrations in one transaction, committed only when every table
+ * they created is a tenant table (organization_id, row-level security forced, a policy): a
+ * later migration of the set may add the security an earlier one forgot.
+ */
+async function applyFlowPending(
+  client: pg.Client,
+  flow: string,
+  files: MigrationFile[],
+  statuses: MigrationStatus[],
+  record: RecordApplied,
+  log: MigrateOptions['log'],
+): Promise<string[]> {
+  const pending = pendingFiles(files, statuses);
+  if (pending.length === 0) return [];
+  const started = Date.now();
+  let current = pending[0] as MigrationFile;
+  await client.query('BEGIN');
+  try {
+    const before = await tableNames(client);
+    for (const file of pending) {
+      current = file;
+      await runOne(client, file, record);
+    }
+    const problems = await unprotectedNewTables(client, before);
+    if (problems.length) throw new Error(`every flow table must be a tenant table: ${problems.join('; ')}`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw new MigrationError(
+      `${current.name} failed; flow ${flow}'s pending migrations were rolled back: ${(err as Error).message}`,
+    );
+  }
+  const names = pending.map((file) => file.name);
+  log?.(`applied ${names.join(', ')} in ${Date.now() - started} ms`);
+  return names;
+}
+
+function pendingFiles(files: MigrationFile[], statuses: MigrationStatus[]): MigrationFile[] {
+  const pending = new Set(statuses.filter((s) => s.state === 'pending').map((s) => s.version));
+  return files.filter((file) => pending.has(file.version));
+}
+
 const CREATE_TABLE = `
   CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
@@ -143,6 +257,24 @@ function refuseChanged(statuses: MigrationStatus[]): void {
   );
 }
 
+export const MIGRATOR_ROLE = 'voice_migrator';
+
+/**
+ * Once migration 010 set up the migrator role in this database (it may exist on the server
+ * already, from other databases), every later migration runs as it (this transaction only),
+ * so the tables it creates belong to the migrator and not to whoever connected, and no
+ * service role ever owns a table (an owner could switch RLS off).
+ */
+async function becomeMigrator(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ member: boolean }>(
+    `SELECT pg_has_role(current_user, oid, 'MEMBER')
+        AND has_schema_privilege(oid, 'public', 'CREATE') AS member
+       FROM pg_roles WHERE rolname = $1`,
+    [MIGRATOR_ROLE],
+  );
+  if (rows[0]?.member) await client.query(`SET LOCAL ROLE ${MIGRATOR_ROLE}`);
+}
+
 /** Brings the database to the latest schema. Idempotent; safe to run from many processes. */
 export async function migrateUp(databaseUrl: string, options: MigrateOptions = {}): Promise<MigrateResult> {
   const files = await loadMigrations(options.dir);
@@ -161,24 +293,48 @@ export async function migrateUp(databaseUrl: string, options: MigrateOptions = {
     );
     const statuses = compare(files, rows.rows);
     refuseChanged(statuses);
-    const pending = new Set(statuses.filter((s) => s.state === 'pending').map((s) => s.version));
-    for (const file of files) {
-      if (!pending.has(file.version)) continue;
-      const started = Date.now();
-      await client.query('BEGIN');
-      try {
-        await client.query(file.sql);
-        await client.query(
-          'INSERT INTO schema_migrations (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)',
-          [file.version, file.name, file.checksum, Date.now() - started],
-        );
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw new MigrationError(`${file.name} failed and was rolled back: ${(err as Error).message}`);
-      }
-      applied.push(file.name);
-      options.log?.(`applied ${file.name} in ${Date.now() - started} ms`);
+    const flowSets = await Promise.all(
+      (options.flows ?? []).map(async (f) => ({ f, files: await loadFlowMigrations(f) })),
+    );
+    if (flowSets.length) await client.query(CREATE_FLOW_TABLE);
+    const flowStatuses = [];
+    for (const { f, files: flowFiles } of flowSets) {
+      const done = await client.query<AppliedRow>(
+        'SELECT version, name, checksum, applied_at FROM flow_migrations WHERE flow = $1',
+        [f.flow],
+      );
+      const st = compare(flowFiles, done.rows);
+      refuseChanged(st);
+      flowStatuses.push({ f, files: flowFiles, st });
+    }
+    applied.push(
+      ...(await applyPending(
+        client,
+        files,
+        statuses,
+        (file, ms) =>
+          client.query(
+            'INSERT INTO schema_migrations (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)',
+            [file.version, file.name, file.checksum, ms],
+          ),
+        options.log,
+      )),
+    );
+    for (const { f, files: flowFiles, st } of flowStatuses) {
+      applied.push(
+        ...(await applyFlowPending(
+          client,
+          f.flow,
+          flowFiles,
+          st,
+          (file, ms) =>
+            client.query(
+              'INSERT INTO flow_migrations (flow, version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4, $5)',
+              [f.flow, file.version, file.name, file.checksum, ms],
+            ),
+          options.log,
+        )),
+      );
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_KEY_1, LOCK_KEY_2]).catch(() => {});
@@ -204,12 +360,27 @@ export async function migrationStatus(
     throw err;
   }
   try {
-    const exists = await client.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
-    const rows = exists.rows[0]?.present
+    const exists = await client.query(
+      "SELECT to_regclass('schema_migrations') IS NOT NULL AS core, to_regclass('flow_migrations') IS NOT NULL AS flows",
+    );
+    const rows = exists.rows[0]?.core
       ? (await client.query<AppliedRow>('SELECT version, name, checksum, applied_at FROM schema_migrations'))
           .rows
       : [];
-    return compare(files, rows);
+    const out = compare(files, rows);
+    for (const f of options.flows ?? []) {
+      const flowFiles = await loadFlowMigrations(f);
+      const done = exists.rows[0]?.flows
+        ? (
+            await client.query<AppliedRow>(
+              'SELECT version, name, checksum, applied_at FROM flow_migrations WHERE flow = $1',
+              [f.flow],
+            )
+          ).rows
+        : [];
+      out.push(...compare(flowFiles, done));
+    }
+    return out;
   } finally {
     await client.end();
   }

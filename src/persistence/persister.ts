@@ -1,45 +1,66 @@
-import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
+import { serviceDatabaseUrl } from '../config/service-database.js';
+import { oldestBacklogAt } from '../events/backlog-report.js';
 import { EVENT_BACKOFF_TYPE, maintenanceQueueName } from '../events/batch.js';
 import { type CallEvent, parseEvent } from '../events/index.js';
-import {
-  closeQueueObserver,
-  eventQueueDepth,
-  oldestPendingEventAt,
-  openQueueObserver,
-  withTimeout,
-} from '../events/queue-stats.js';
+import { closeQueueSafely, eventQueueDepth, openQueueObserver } from '../events/queue-stats.js';
+import { checkRedisPersistence } from '../events/redis-durability.js';
 import type { Logger } from '../observability/logger.js';
 import {
+  callsIncomplete,
   eventsDeadLettered,
   eventsPersisted,
+  persistBatchesAbandoned,
   persistBatchSeconds,
   persistFailures,
   persistLagSeconds,
   setEventQueueDepthSampler,
 } from '../observability/metrics.js';
-import { createPool, isConnectionError, isDataError, withTransaction } from './db.js';
+import { withTimeout } from '../util/async.js';
+import { createPool, isConnectionError } from './db.js';
 import { type DeadLetter, DeadLetterQueue } from './dlq.js';
-import { PiiCipher } from './pii.js';
+import { FailingBatches } from './failing-batches.js';
+import { writeIsolating } from './isolating-write.js';
+import { PiiKeyRing } from './pii.js';
 import { CallReaper } from './reaper.js';
-import { type RetentionPolicy, runRetention } from './retention.js';
-import { writeEvents } from './writer.js';
+import { countIncomplete, reconcileBatch } from './reconcile.js';
+import { noRecordWriters, type RecordWriterLookup } from './record-writers.js';
+import { joinRedispatchedCalls } from './redispatch.js';
+import { type ArchivedTable, type RetentionPolicy, runRetention } from './retention.js';
+import { forEachOrganization, organizationIds, withOrganization } from './tenant-scope.js';
 
 /**
  * Consumes event batches from the BullMQ queue and writes them to Postgres. A batch is one
  * transaction; redelivery is harmless because row ids come from the events. Failure modes:
  * - Postgres unreachable: the job throws, BullMQ retries it with capped exponential backoff
  *   for as long as it takes (attempts are effectively unlimited).
- * - an invalid event, or one a constraint refuses: that event alone goes to the dead-letter
- *   queue with its reason; the rest of the batch is written.
+ * - an invalid event, or one a constraint refuses: the batch is split until that event is
+ *   alone; it goes to the dead-letter queue with its reason, the rest of the batch is written.
+ * - any other error (schema drift, a bug): retried with the same backoff, but only
+ *   maxUnexpectedFailures times; then the batch moves to BullMQ's failed set, where
+ *   `dlq list` shows it and `dlq replay` re-queues it once the cause is fixed.
+ * - the persister dies holding a batch: BullMQ's stalled check gives it to another persister
+ *   after STALL_SETTINGS.lockDuration; a batch that stalled maxStalledCount times (it kills
+ *   every persister that takes it) goes to the failed set too.
  */
+
+/**
+ * Chosen for a batch that takes milliseconds: a 20 s lock is renewed every 10 s by a live
+ * persister, so only a dead (or 20 s frozen) one loses it; the stalled check every 10 s then
+ * hands its batches on, so a SIGKILLed persister delays them by 10–30 s. Three stalls before
+ * the failed set: a poison batch that crashes persisters stops after three victims.
+ */
+export const STALL_SETTINGS = { lockDuration: 20_000, stalledInterval: 10_000, maxStalledCount: 3 } as const;
 
 export interface PersisterOptions {
   databaseUrl: string;
   redisUrl: string;
   queueName: string;
-  pii: PiiCipher;
+  pii: PiiKeyRing;
+  /** Writers of the flows' own records (recordWritersOf(flowPackages)); default: none. */
+  records?: RecordWriterLookup;
   concurrency?: number;
   poolMax?: number;
   logger?: Logger;
@@ -55,6 +76,12 @@ export interface PersisterOptions {
   reaper?: { staleSeconds: number; intervalMs?: number };
   /** Samples the event queue's depth on each /metrics scrape (voice_agent_event_queue_depth). */
   queueMetrics?: boolean;
+  /** Unexpected (neither data nor connection) failures of one batch before the failed set. */
+  maxUnexpectedFailures?: number;
+  /** Dead letters and failed batches expire after this many days (DLQ_RETENTION_DAYS). */
+  dlqRetentionDays?: number;
+  /** Overrides STALL_SETTINGS (tests, the chaos benchmark). */
+  stall?: { lockDuration?: number; stalledInterval?: number; maxStalledCount?: number };
   /** Called after each commit, e.g. by the benchmark to measure lag exactly. */
   onPersisted?: (events: CallEvent[], committedAt: number) => void;
 }
@@ -73,6 +100,9 @@ export class Persister {
   #observer: Queue | undefined;
   #reaper: CallReaper | undefined;
   #removeDepthSampler: (() => void) | undefined;
+  #expiry: NodeJS.Timeout | undefined;
+  #incompleteSampler: NodeJS.Timeout | undefined;
+  readonly #failing = new FailingBatches();
   readonly #opts: PersisterOptions;
   readonly #log: Logger | undefined;
   readonly #connection: ConnectionOptions;
@@ -85,23 +115,36 @@ export class Persister {
       max: options.poolMax ?? Math.max(2, (options.concurrency ?? 4) + 1),
       onError: (err) => this.#log?.warn({ err: err.message }, 'idle postgres connection lost'),
     });
-    this.dlq = new DeadLetterQueue(options.queueName, this.#connection);
+    this.dlq = new DeadLetterQueue(
+      options.queueName,
+      this.#connection,
+      options.pii,
+      (options.dlqRetentionDays ?? 30) * 86_400_000,
+    );
   }
 
-  static fromConfig(cfg: Config, logger?: Logger): Persister {
+  static fromConfig(
+    cfg: Config,
+    logger?: Logger,
+    flows: { records?: RecordWriterLookup; archive?: readonly ArchivedTable[] } = {},
+  ): Persister {
     return new Persister({
-      databaseUrl: cfg.DATABASE_URL,
+      ...(flows.records ? { records: flows.records } : {}),
+      databaseUrl: serviceDatabaseUrl(cfg, 'persister'),
       redisUrl: cfg.REDIS_URL,
       queueName: cfg.EVENT_QUEUE,
-      pii: new PiiCipher(cfg.PII_ENCRYPTION_KEY, cfg.PII_HASH_KEY),
+      pii: PiiKeyRing.fromConfig(cfg),
       concurrency: cfg.PERSISTER_CONCURRENCY,
       retention: {
         retentionDays: cfg.RETENTION_DAYS,
         metricsRetentionDays: cfg.METRICS_RETENTION_DAYS,
         archiveRetentionDays: cfg.ARCHIVE_RETENTION_DAYS,
+        ...(flows.archive ? { flowTables: flows.archive } : {}),
       },
       reaper: { staleSeconds: cfg.REAPER_STALE_SECONDS, intervalMs: cfg.REAPER_INTERVAL_SECONDS * 1000 },
       queueMetrics: true,
+      maxUnexpectedFailures: cfg.PERSISTER_MAX_UNEXPECTED_FAILURES,
+      dlqRetentionDays: cfg.DLQ_RETENTION_DAYS,
       ...(logger ? { logger } : {}),
     });
   }
@@ -111,9 +154,11 @@ export class Persister {
     if (this.#worker) return;
     const base = this.#opts.retryBaseMs ?? 500;
     const max = this.#opts.retryMaxMs ?? 30_000;
-    this.#worker = new Worker(this.#opts.queueName, (job: Job) => this.processBatch(job.data, job.id), {
+    this.#worker = new Worker(this.#opts.queueName, (job: Job) => this.#processJob(job), {
       connection: this.#connection,
       concurrency: this.#opts.concurrency ?? 4,
+      ...STALL_SETTINGS,
+      ...this.#opts.stall,
       settings: {
         // Capped so a long outage still retries every `max` ms, jittered so a fleet of
         // persisters does not hammer a recovering database in lockstep.
@@ -124,8 +169,11 @@ export class Persister {
         },
       },
     });
+    this.#worker.on('completed', (job) => this.#failing.settled(job.id));
     this.#worker.on('failed', (job, err) => {
       persistFailures.inc();
+      if (err instanceof UnrecoverableError || job?.finishedOn) this.#failing.settled(job?.id);
+      else this.#failing.failed(job?.id);
       this.#log?.warn(
         { jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
         'event batch will be retried',
@@ -133,8 +181,52 @@ export class Persister {
     });
     this.#worker.on('error', (err) => this.#log?.error({ err: err.message }, 'persister worker error'));
     await this.#worker.waitUntilReady();
+    void this.#worker.client
+      .then((client) => checkRedisPersistence(client, 'persister', this.#log))
+      .catch(() => {});
     if (this.#opts.retention) await this.#startMaintenance(this.#opts.retention);
+    this.#startDlqExpiry();
     this.#startOperations();
+  }
+
+  /** Dead letters hold (sealed) personal data: they must not outlive DLQ_RETENTION_DAYS. */
+  #startDlqExpiry(): void {
+    const expire = () =>
+      this.dlq
+        .expire()
+        .then((n) => n > 0 && this.#log?.info({ removed: n }, 'expired dead letters and failed batches'))
+        .catch((err) => this.#log?.warn({ err: (err as Error).message }, 'dead-letter expiry failed'));
+    void expire();
+    this.#expiry = setInterval(expire, 3_600_000);
+    this.#expiry.unref();
+    const sample = () =>
+      void forEachOrganization(this.pool, (client) => countIncomplete(client))
+        .then((counts) => callsIncomplete.set(counts.reduce((sum, n) => sum + n, 0)))
+        .catch(() => {});
+    sample();
+    this.#incompleteSampler = setInterval(sample, 15_000);
+    this.#incompleteSampler.unref();
+  }
+
+  /** Caps unexpected failures; outages (connection errors) are retried for as long as they last. */
+  async #processJob(job: Job): Promise<BatchResult> {
+    try {
+      return await this.processBatch(job.data, job.id);
+    } catch (err) {
+      if (isConnectionError(err) || (err as { transient?: boolean }).transient) throw err;
+      const data = job.data as { unexpectedFailures?: number };
+      const failures = (data.unexpectedFailures ?? 0) + 1;
+      if (failures >= (this.#opts.maxUnexpectedFailures ?? 10)) {
+        persistBatchesAbandoned.inc();
+        this.#log?.error(
+          { jobId: job.id, failures, err: (err as Error).message },
+          'event batch keeps failing with an unexpected error: moved to the failed set (dlq list / dlq replay)',
+        );
+        throw new UnrecoverableError((err as Error).message);
+      }
+      await job.updateData({ ...data, unexpectedFailures: failures }).catch(() => {});
+      throw err;
+    }
   }
 
   /** Queue-depth sampling and the reaper; both only read the queue, never block on Redis. */
@@ -149,7 +241,7 @@ export class Persister {
         pool: this.pool,
         staleSeconds: reaper.staleSeconds,
         intervalMs: reaper.intervalMs ?? 10_000,
-        backlogSince: () => withTimeout(oldestPendingEventAt(observer), 2000, 'event backlog check'),
+        backlogSince: () => withTimeout(oldestBacklogAt(observer), 2000, 'event backlog check'),
         ...(this.#log ? { logger: this.#log } : {}),
       });
       this.#reaper.start();
@@ -215,14 +307,25 @@ export class Persister {
       }
     }
 
-    const events = [...valid.values()];
+    // A connection error here is an outage like any other: the batch is retried.
+    // Each organization's aliases under its own row-level security (a call only joins a
+    // conversation of its own organization).
+    let events = [...valid.values()];
+    for (const organizationId of await organizationIds(this.pool)) {
+      events = await withOrganization(this.pool, organizationId, (client) =>
+        joinRedispatchedCalls(client, events),
+      );
+    }
     const rejected = await this.#write(events);
     for (const { event, reason } of rejected) {
       dead.push({ event, reason, failedAt, ...(jobId ? { sourceJobId: jobId } : {}) });
     }
     // After the commit: if Redis fails here the job is retried, rewrites nothing, and
     // dead-letters again (same DLQ job ids).
-    await this.dlq.add(dead);
+    await this.dlq.add(dead).catch((err) => {
+      // Redis trouble, not the batch's: retry as long as an outage would be.
+      throw Object.assign(err as Error, { transient: true });
+    });
     if (dead.length > 0) {
       eventsDeadLettered.inc(dead.length);
       this.#log?.warn(
@@ -238,55 +341,47 @@ export class Persister {
       eventsPersisted.inc({ type: e.type });
       persistLagSeconds.observe(Math.max(0, committedAt - Date.parse(e.occurred_at)) / 1000);
     }
+    await this.#reconcile(written);
     persistBatchSeconds.observe((performance.now() - started) / 1000);
     this.#opts.onPersisted?.(written, committedAt);
     return { written: written.length, deadLettered: dead.length };
   }
 
-  /** Writes all events in one transaction; if the database refuses some, isolates them. */
-  async #write(events: CallEvent[]): Promise<{ event: CallEvent; reason: string }[]> {
-    if (events.length === 0) return [];
-    try {
-      await withTransaction(this.pool, (client) => writeEvents(client, events, this.#opts.pii));
-      return [];
-    } catch (err) {
-      if (!isDataError(err)) throw this.#retryable(err);
-    }
-    // Rare path: some event violates a constraint. One transaction per event finds it
-    // without losing the others.
-    const rejected: { event: CallEvent; reason: string }[] = [];
-    for (const event of events) {
-      try {
-        await withTransaction(this.pool, (client) => writeEvents(client, [event], this.#opts.pii));
-      } catch (err) {
-        if (!isDataError(err)) throw this.#retryable(err);
-        const e = err as { message: string; code?: string; constraint?: string };
-        rejected.push({
-          event,
-          reason: `rejected by database (${e.code}${e.constraint ? ` ${e.constraint}` : ''}): ${e.message}`,
-        });
-      }
-    }
-    return rejected;
+  /** Reconciliation is a verdict about rows already committed: its failure must not fail the batch. */
+  async #reconcile(written: CallEvent[]): Promise<void> {
+    if (written.length === 0) return;
+    await forEachOrganization(this.pool, (client) => reconcileBatch(client, written)).catch((err) =>
+      this.#log?.warn(
+        { err: (err as Error).message },
+        'call reconciliation failed; `voice-agent reconcile` re-checks',
+      ),
+    );
   }
 
-  #retryable(err: unknown): Error {
-    const e = err instanceof Error ? err : new Error(String(err));
-    if (!isConnectionError(err)) {
-      // Not an outage and not bad data: most likely schema drift (run `migrate up`) or a bug.
-      this.#log?.error(
-        { err: e.message, code: (err as { code?: string }).code },
-        'unexpected database error',
-      );
+  /** Writes the batch, isolating events the database refuses (see isolating-write.ts). */
+  async #write(events: CallEvent[]): Promise<{ event: CallEvent; reason: string }[]> {
+    try {
+      return await writeIsolating(this.pool, events, this.#opts.pii, this.#opts.records ?? noRecordWriters);
+    } catch (err) {
+      if (!isConnectionError(err)) {
+        // Not an outage and not bad data: most likely schema drift (run `migrate up`) or a bug.
+        this.#log?.error(
+          { err: (err as Error).message, code: (err as { code?: string }).code },
+          'unexpected database error',
+        );
+      }
+      throw err;
     }
-    return e;
   }
 
   /** Stops taking jobs, lets the batches in hand finish, then releases connections. */
   async close(): Promise<void> {
     await this.#reaper?.stop();
+    clearInterval(this.#expiry);
+    clearInterval(this.#incompleteSampler);
+    this.#failing.stop();
     this.#removeDepthSampler?.();
-    if (this.#observer) await closeQueueObserver(this.#observer);
+    if (this.#observer) await closeQueueSafely(this.#observer);
     await this.#worker?.close();
     await this.#maintenanceWorker?.close();
     await this.#maintenanceQueue?.close();

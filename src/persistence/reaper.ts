@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { callsReaped, recordError } from '../observability/metrics.js';
+import { organizationIds, withOrganization } from './tenant-scope.js';
 
 /**
  * Crash reaper: a call whose worker died (SIGKILL, OOM, lost host) never sends call.ended, so
@@ -90,19 +91,36 @@ interface ReapRow {
   final_state: string | null;
 }
 
-/** Marks every stale ACTIVE call INTERRUPTED; returns the calls this run transitioned. */
+/**
+ * Marks every stale ACTIVE call INTERRUPTED; returns the calls this run transitioned. Runs
+ * once per organization, each in a transaction scoped to it (row-level security: the
+ * persister's role sees one organization at a time).
+ */
 export async function reapStaleCalls(pool: pg.Pool, options: ReapOptions): Promise<ReapedCall[]> {
   if (!(options.staleSeconds > 0)) throw new RangeError('staleSeconds must be positive');
+  const reaped: ReapedCall[] = [];
+  for (const organizationId of await organizationIds(pool)) {
+    reaped.push(...(await reapOrganization(pool, organizationId, options)));
+  }
+  return reaped;
+}
+
+async function reapOrganization(
+  pool: pg.Pool,
+  organizationId: string,
+  options: ReapOptions,
+): Promise<ReapedCall[]> {
   const batchSize = options.batchSize ?? 500;
   const reaped: ReapedCall[] = [];
   for (;;) {
-    // Autocommit: each batch is its own short transaction, so row locks are held briefly.
-    const { rows } = await pool.query<ReapRow>(REAP, [
-      options.backlogSince ?? null,
-      options.staleSeconds,
-      batchSize,
-      options.reaperId ?? 'reaper',
-    ]);
+    const { rows } = await withOrganization(pool, organizationId, (client) =>
+      client.query<ReapRow>(REAP, [
+        options.backlogSince ?? null,
+        options.staleSeconds,
+        batchSize,
+        options.reaperId ?? 'reaper',
+      ]),
+    );
     for (const r of rows) {
       reaped.push({
         id: r.id,

@@ -1,11 +1,12 @@
 import type pg from 'pg';
-import { quoteIdent, withTransaction } from './db.js';
+import { quoteIdent } from './db.js';
+import { organizationIds, withOrganization } from './tenant-scope.js';
 
 /**
  * Data retention (seed 001: keep three months live, archive older; seed 003: purge metrics
  * after 30 days, drop personal data that is no longer needed):
  * - conversations older than retentionDays move to conversations_archive together with their
- *   turns, transitions, slots, feedback, errors and lifecycle events (as JSON in `details`),
+ *   turns, transitions, slots, ratings, errors and lifecycle events (as JSON in `details`),
  *   without the encrypted caller number;
  * - system_metrics older than metricsRetentionDays are dropped, future partitions created;
  * - archived conversations older than archiveRetentionDays and error logs older than
@@ -18,6 +19,16 @@ export interface RetentionPolicy {
   archiveRetentionDays: number;
   /** Conversations archived per transaction (keeps locks and WAL bursts small). */
   batchSize?: number;
+  /** The flows' tables archived with their conversation (FlowPackage.archive), under `key`. */
+  flowTables?: readonly ArchivedTable[];
+}
+
+/** A table whose rows (by conversation_id) go into the archive's `details[key]`. */
+export interface ArchivedTable {
+  key: string;
+  table: string;
+  /** ORDER BY of the rows, on alias t (e.g. 't.created_at'). */
+  orderBy: string;
 }
 
 export interface RetentionReport {
@@ -30,7 +41,9 @@ export interface RetentionReport {
 
 const DAY_MS = 86_400_000;
 
-async function archiveStatement(pool: pg.Pool): Promise<string> {
+const pgString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+async function archiveStatement(pool: pg.Pool, flowTables: readonly ArchivedTable[]): Promise<string> {
   // Column list read from the live table, so a later migration that adds a column to both
   // tables needs no change here (and one that forgets the archive fails loudly).
   const { rows } = await pool.query<{ column_name: string }>(
@@ -50,8 +63,12 @@ async function archiveStatement(pool: pg.Pool): Promise<string> {
         'turns', ${children('conversation_turns', 't.turn_number, t.created_at')},
         'transitions', ${children('state_transitions', 't.transition_time')},
         'slots', ${children('extracted_slots', 't.created_at')},
-        'feedback', ${children('user_feedback', 't.created_at')},
-        'errors', ${children('error_logs', 't.created_at')},
+${flowTables
+  .map(
+    (f) => `        ${pgString(f.key)}, ${children(quoteIdent(f.table), f.orderBy)},
+`,
+  )
+  .join('')}        'errors', ${children('error_logs', 't.created_at')},
         'call_events', ${children('call_events', 't.occurred_at')})
       FROM conversations c JOIN doomed d ON d.id = c.id
       ON CONFLICT DO NOTHING
@@ -75,23 +92,32 @@ export async function runRetention(
     metricPartitionsCreated: 0,
   };
 
-  const archive = await archiveStatement(pool);
-  for (;;) {
-    // Deleting a conversation cascades to its children, which were copied just before in
-    // the same statement; a conflict (already archived) deletes nothing.
-    const moved = await withTransaction(pool, (c) => c.query(archive, [cutoff, batchSize]));
-    report.archived += moved.rowCount ?? 0;
-    if ((moved.rowCount ?? 0) < batchSize) break;
+  const archive = await archiveStatement(pool, policy.flowTables ?? []);
+  const archiveCutoff = new Date(now.getTime() - policy.archiveRetentionDays * DAY_MS);
+  const metricsCutoff = new Date(now.getTime() - policy.metricsRetentionDays * DAY_MS);
+  // Row-level security: each organization's rows in transactions scoped to it.
+  for (const organizationId of await organizationIds(pool)) {
+    for (;;) {
+      // Deleting a conversation cascades to its children, which were copied just before in
+      // the same statement; a conflict (already archived) deletes nothing.
+      const moved = await withOrganization(pool, organizationId, (c) =>
+        c.query(archive, [cutoff, batchSize]),
+      );
+      report.archived += moved.rowCount ?? 0;
+      if ((moved.rowCount ?? 0) < batchSize) break;
+    }
+    await withOrganization(pool, organizationId, async (c) => {
+      const purged = await c.query('DELETE FROM conversations_archive WHERE started_at < $1', [
+        archiveCutoff,
+      ]);
+      report.archivePurged += purged.rowCount ?? 0;
+      const errors = await c.query('DELETE FROM error_logs WHERE created_at < $1', [cutoff]);
+      report.errorLogsPurged += errors.rowCount ?? 0;
+      // Stragglers in partitions purge_system_metrics keeps (default, the straddling month).
+      await c.query('DELETE FROM system_metrics WHERE time < $1', [metricsCutoff]);
+    });
   }
 
-  const archiveCutoff = new Date(now.getTime() - policy.archiveRetentionDays * DAY_MS);
-  const purged = await pool.query('DELETE FROM conversations_archive WHERE started_at < $1', [archiveCutoff]);
-  report.archivePurged = purged.rowCount ?? 0;
-
-  const errors = await pool.query('DELETE FROM error_logs WHERE created_at < $1', [cutoff]);
-  report.errorLogsPurged = errors.rowCount ?? 0;
-
-  const metricsCutoff = new Date(now.getTime() - policy.metricsRetentionDays * DAY_MS);
   const dropped = await pool.query<{ n: number }>('SELECT purge_system_metrics($1) AS n', [metricsCutoff]);
   report.metricPartitionsDropped = Number(dropped.rows[0]?.n ?? 0);
   const created = await pool.query<{ n: number }>('SELECT ensure_metric_partitions(3) AS n');

@@ -1,13 +1,15 @@
 import type pg from 'pg';
 import {
-  type AppointmentEvent,
   type CallEndedEvent,
   type CallEvent,
   type CallStartedEvent,
   DEFAULT_ORGANIZATION_ID,
   type EventOf,
 } from '../events/index.js';
-import type { PiiCipher } from './pii.js';
+import { protectLifecycleData, protectSlotValue, protectTurn, sealContact } from './personal-data.js';
+import type { PiiKeyRing } from './pii.js';
+import { noRecordWriters, type RecordWriterLookup, writeRecords } from './record-writers.js';
+import { groupByOrganization, setOrganization } from './tenant-scope.js';
 
 /**
  * Writes a batch of validated events inside the caller's transaction: one multi-row statement
@@ -180,39 +182,6 @@ FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, organization_id uuid, call_id u
 ${JOIN_CONV}
 ON CONFLICT (id) DO NOTHING`;
 
-// Rows written directly by the booking store (event_updated_at NULL) are authoritative and
-// never overwritten; rows created from events follow the latest event (by occurred_at).
-// A clash with appointments_no_double_booking or a duplicate confirmation code raises 23505,
-// which sends this one event to the dead-letter queue with that reason.
-const UPSERT_APPOINTMENTS = `
-INSERT INTO appointments AS a (id, organization_id, conversation_id, user_name, appointment_date,
-  appointment_time, appointment_type, contact_info, status, confirmation_code, metadata,
-  event_updated_at, created_at)
-SELECT r.id, ${ORG}, r.call_id, r.user_name, r.appointment_date, r.appointment_time,
-  r.appointment_type, r.contact_info, r.status, r.confirmation_code, r.metadata, r.occurred_at,
-  r.occurred_at
-FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, organization_id uuid, call_id uuid, user_name text,
-  appointment_date date, appointment_time time, appointment_type text, contact_info text, status text,
-  confirmation_code text, metadata jsonb, occurred_at timestamptz)
-${JOIN_CONV}
-ORDER BY r.id
-ON CONFLICT (id) DO UPDATE SET
-  user_name = EXCLUDED.user_name, appointment_date = EXCLUDED.appointment_date,
-  appointment_time = EXCLUDED.appointment_time, appointment_type = EXCLUDED.appointment_type,
-  contact_info = EXCLUDED.contact_info, status = EXCLUDED.status,
-  confirmation_code = EXCLUDED.confirmation_code, metadata = EXCLUDED.metadata,
-  event_updated_at = EXCLUDED.event_updated_at
-WHERE a.event_updated_at IS NOT NULL AND a.event_updated_at < EXCLUDED.event_updated_at`;
-
-const INSERT_FEEDBACK = `
-INSERT INTO user_feedback (id, organization_id, conversation_id, rating, feedback_text, feedback_type,
-  metadata, created_at)
-SELECT r.id, ${ORG}, r.call_id, r.rating, r.feedback_text, r.feedback_type, r.metadata, r.occurred_at
-FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, organization_id uuid, call_id uuid, rating int,
-  feedback_text text, feedback_type text, metadata jsonb, occurred_at timestamptz)
-${JOIN_CONV}
-ON CONFLICT (id) DO NOTHING`;
-
 const INSERT_LIFECYCLE = `
 INSERT INTO call_events (id, organization_id, conversation_id, event_type, event_data, source, occurred_at)
 SELECT r.id, ${ORG}, r.call_id, r.event_type, r.data, r.source, r.occurred_at
@@ -232,7 +201,7 @@ FROM jsonb_to_recordset($1::jsonb) AS r(call_id uuid, status text, ended_at time
   final_state text, reason text, duration_seconds int, event_id uuid)
 WHERE c.id = r.call_id AND c.ended_event_id IS NULL`;
 
-function startedRow(e: CallStartedEvent, pii: PiiCipher): Row {
+function startedRow(e: CallStartedEvent, pii: PiiKeyRing): Row {
   const p = e.payload;
   const caller = p.sip?.caller_number;
   return {
@@ -295,8 +264,32 @@ const base = (e: CallEvent, id: string): Row => ({
   occurred_at: e.occurred_at,
 });
 
-/** Writes `events` (already validated) using `client`, which must be inside a transaction. */
-export async function writeEvents(client: pg.ClientBase, events: CallEvent[], pii: PiiCipher): Promise<void> {
+/**
+ * Writes `events` (already validated) using `client`, which must be inside a transaction: one
+ * group per organization, each under `SET LOCAL app.organization_id` for that organization, so
+ * row-level security checks every row against its call's organization. The batch stays one
+ * transaction (all or nothing, as before).
+ */
+export async function writeEvents(
+  client: pg.ClientBase,
+  events: CallEvent[],
+  pii: PiiKeyRing,
+  records: RecordWriterLookup = noRecordWriters,
+): Promise<void> {
+  if (events.length === 0) return;
+  for (const group of await groupByOrganization(client, events)) {
+    await setOrganization(client, group.organizationId);
+    await writeOrganizationEvents(client, group.events, pii, records);
+  }
+}
+
+/** Writes events that all belong to the organization the transaction is scoped to. */
+async function writeOrganizationEvents(
+  client: pg.ClientBase,
+  events: CallEvent[],
+  pii: PiiKeyRing,
+  records: RecordWriterLookup,
+): Promise<void> {
   const started = onePer(ofType(events, 'call.started'), (e) => e.call_id, 'earliest');
   await run(
     client,
@@ -309,7 +302,7 @@ export async function writeEvents(client: pg.ClientBase, events: CallEvent[], pi
   await run(
     client,
     INSERT_TURNS,
-    ofType(events, 'turn').map((e) => ({ ...base(e, e.payload.turn_id), ...e.payload })),
+    ofType(events, 'turn').map((e) => ({ ...base(e, e.payload.turn_id), ...protectTurn(e.payload) })),
   );
   await run(
     client,
@@ -319,7 +312,11 @@ export async function writeEvents(client: pg.ClientBase, events: CallEvent[], pi
   await run(
     client,
     INSERT_SLOTS,
-    ofType(events, 'slot').map((e) => ({ ...base(e, e.payload.slot_id), ...e.payload })),
+    ofType(events, 'slot').map((e) => ({
+      ...base(e, e.payload.slot_id),
+      ...e.payload,
+      slot_value: protectSlotValue(pii, e.payload.slot_name, e.payload.slot_value, e.payload.sensitive),
+    })),
   );
   await run(
     client,
@@ -335,25 +332,15 @@ export async function writeEvents(client: pg.ClientBase, events: CallEvent[], pi
     INSERT_ERRORS,
     ofType(events, 'error').map((e) => ({ ...base(e, e.payload.error_id), ...e.payload })),
   );
-  const appointments = onePer<AppointmentEvent>(
-    ofType(events, 'appointment'),
-    (e) => e.payload.appointment_id,
-    'latest',
-  );
-  await run(
-    client,
-    UPSERT_APPOINTMENTS,
-    appointments.map((e) => ({ ...base(e, e.payload.appointment_id), ...e.payload })),
-  );
-  await run(
-    client,
-    INSERT_FEEDBACK,
-    ofType(events, 'feedback').map((e) => ({ ...base(e, e.payload.feedback_id), ...e.payload })),
-  );
+  await writeRecords(client, events, records, { seal: (value) => sealContact(pii, value) ?? value });
   await run(
     client,
     INSERT_LIFECYCLE,
-    ofType(events, 'call.lifecycle').map((e) => ({ ...base(e, e.id), ...e.payload })),
+    ofType(events, 'call.lifecycle').map((e) => ({
+      ...base(e, e.id),
+      ...e.payload,
+      data: protectLifecycleData(e.payload.event_type, e.payload.data),
+    })),
   );
 
   const ended = onePer<CallEndedEvent>(ofType(events, 'call.ended'), (e) => e.call_id, 'earliest');

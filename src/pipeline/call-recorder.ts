@@ -10,7 +10,7 @@ import { LATENCY_STAGES } from './latency-meter.js';
  * Turns what the session observes into call events: one `turn` event per chat message (user
  * transcript / what the agent said — truncated where the caller interrupted), one `metric`
  * event per measured latency stage per turn plus the call's p50/p95 at the end, one `error`
- * event per failure. Transitions, slots and appointments come from the conversation engine
+ * event per failure. Transitions, slots and flow records come from the conversation engine
  * and are recorded by whoever observes it; this class only covers the session side.
  * emit() never blocks: the sink buffers.
  */

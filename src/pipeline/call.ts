@@ -7,7 +7,9 @@ import { ConversationController, type ConversationControllerOptions } from './co
 import type { ConversationPort } from './engine-port.js';
 import { type ErrorReporter, errorFromSessionEvent, type PipelineErrorRecord } from './errors.js';
 import { type CallLatencySummary, LatencyMeter } from './latency-meter.js';
-import { createPipelineSession, type PipelineSessionOptions } from './session.js';
+import { setRoomInputFrameMs } from './room-input-frames.js';
+import { createPipelineSession, type PipelineSessionOptions, pipelinePathOptions } from './session.js';
+import { FlowTurnEnding } from './turn-ending.js';
 
 /**
  * One call through the pipeline, wired the same way in a LiveKit room (worker) and without
@@ -52,6 +54,8 @@ export interface PipelineCall {
   controller: ConversationController;
   meter: LatencyMeter;
   recorder: CallRecorder;
+  /** Flow-aware end of turn of this call (mode, turns ended early). */
+  turnEnding: FlowTurnEnding;
   /** Every failure reported so far. */
   errors: PipelineErrorRecord[];
   /** Reports (records) a failure the host detected. */
@@ -61,6 +65,9 @@ export interface PipelineCall {
   /** Closes the session, records and returns the latency summary. Idempotent. */
   end(): Promise<CallLatencySummary>;
 }
+
+/** The framework's endpointing minDelay: what the fixed end of turn keeps. */
+const FRAMEWORK_MIN_DELAY_MS = 500;
 
 export async function startPipelineCall(options: PipelineCallOptions): Promise<PipelineCall> {
   if (!options.room && !options.audio) throw new Error('startPipelineCall needs a room or custom audio I/O');
@@ -95,11 +102,15 @@ export async function startPipelineCall(options: PipelineCallOptions): Promise<P
     onTurn: (turn) => recorder?.recordLatency(turn),
   });
 
+  const path = pipelinePathOptions(options.session?.path ?? 'fast');
+  const turnEnding = new FlowTurnEnding(options.port, options.session?.turnEnding ?? path.turnEnding);
   const session = createPipelineSession({
     ...options.session,
-    stt: options.stt,
+    minEndpointingDelayMs:
+      options.session?.minEndpointingDelayMs ?? turnEnding.initialMinDelayMs(FRAMEWORK_MIN_DELAY_MS),
+    stt: turnEnding.wrapStt(options.stt),
     tts: options.tts,
-    vad: options.vad,
+    vad: turnEnding.wrapVad(options.vad),
   });
   if (options.audio) {
     session.input.audio = options.audio.input;
@@ -110,6 +121,7 @@ export async function startPipelineCall(options: PipelineCallOptions): Promise<P
   session.on(voice.AgentSessionEventTypes.Error, onSessionError);
   detach.push(() => session.off(voice.AgentSessionEventTypes.Error, onSessionError));
   detach.push(recorder.attach(session, { errors: false }));
+  detach.push(turnEnding.attach(session));
 
   const room = options.room;
   if (room) {
@@ -120,9 +132,10 @@ export async function startPipelineCall(options: PipelineCallOptions): Promise<P
     detach.push(() => room.off(RoomEvent.DtmfReceived, onDtmf));
   }
 
+  if (room) await setRoomInputFrameMs(options.session?.inputFrameMs ?? path.inputFrameMs);
   options.beforeStart?.(session);
   await session.start({
-    agent: controller.createAgent(),
+    agent: controller.createAgent({ trimTtsSilence: options.session?.trimTtsSilence ?? path.trimTtsSilence }),
     ...(room ? { room } : {}),
     ...(options.roomInput ? { inputOptions: options.roomInput } : {}),
     ...(options.roomOutput ? { outputOptions: options.roomOutput } : {}),
@@ -136,6 +149,7 @@ export async function startPipelineCall(options: PipelineCallOptions): Promise<P
     controller,
     meter,
     recorder,
+    turnEnding,
     errors,
     report,
     handleDtmf: (digits) => controller.handleDtmf(digits),

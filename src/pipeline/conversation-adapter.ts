@@ -1,4 +1,6 @@
-import { type APIConnectOptions, llm, shortuuid, voice } from '@livekit/agents';
+import { type llm, voice } from '@livekit/agents';
+import { alternativesFor, applyExpectation } from '../providers/expectation-sink.js';
+import { ConversationAgent, ConversationLLM } from './conversation-llm.js';
 import type { Action, ConversationPort, Reply } from './engine-port.js';
 import { type ErrorReporter, errorMessage } from './errors.js';
 
@@ -92,9 +94,12 @@ export class ConversationController {
     this.llm = new ConversationLLM(this);
   }
 
-  /** An Agent whose LLM is the engine and whose entry speaks the greeting. */
-  createAgent(options: { instructions?: string } = {}): ConversationAgent {
-    return new ConversationAgent(this, options.instructions ?? '');
+  /**
+   * An Agent whose LLM is the engine and whose entry speaks the greeting; `trimTtsSilence`
+   * drops the TTS's leading silence of every reply (src/pipeline/leading-silence.ts).
+   */
+  createAgent(options: { instructions?: string; trimTtsSilence?: boolean } = {}): ConversationAgent {
+    return new ConversationAgent(this, options.instructions ?? '', options.trimTtsSilence ?? false);
   }
 
   /** Listens to the session (speech handles, no-input timer). Idempotent; done by the agent's onEnter. */
@@ -189,10 +194,12 @@ export class ConversationController {
     const turnIndex = this.userTurns++;
     const reply = await this.call('user_text', text, () => {
       this.userTurnStates.set(message.id, this.port.state);
+      const alternatives = this.session ? alternativesFor(this.session.stt, text) : undefined;
       return this.port.onUserText(text, {
         source: 'speech',
         messageId: message.id,
         turnIndex,
+        ...(alternatives ? { alternatives } : {}),
         ...(message.transcriptConfidence !== undefined ? { confidence: message.transcriptConfidence } : {}),
       });
     });
@@ -280,6 +287,7 @@ export class ConversationController {
       };
       this.exchanges.push(exchange);
       this.opts.onExchange?.(exchange);
+      if (this.port.expectation && this.session) applyExpectation(this.session.stt, this.port.expectation());
       return reply;
     };
     const result = this.chain.then(run, run);
@@ -333,85 +341,4 @@ function normalizeReply(value: Reply | undefined | null): Reply {
   return { text: value.text, actions: Array.isArray(value.actions) ? value.actions : [] };
 }
 
-/** The agent that runs a call through a {@link ConversationController}. */
-export class ConversationAgent extends voice.Agent {
-  readonly controller: ConversationController;
-
-  constructor(controller: ConversationController, instructions: string) {
-    super({ instructions, llm: controller.llm });
-    this.controller = controller;
-  }
-
-  override async onEnter(): Promise<void> {
-    this.controller.bind(this.session);
-    await this.controller.greet();
-  }
-}
-
-/** The engine presented as an `llm.LLM` (see the module comment). */
-export class ConversationLLM extends llm.LLM {
-  readonly controller: ConversationController;
-
-  constructor(controller: ConversationController) {
-    super();
-    this.controller = controller;
-  }
-
-  label(): string {
-    return 'conversation-engine';
-  }
-
-  override get model(): string {
-    return 'conversation-engine';
-  }
-
-  override get provider(): string {
-    return 'local';
-  }
-
-  chat({
-    chatCtx,
-    toolCtx,
-    connOptions,
-  }: {
-    chatCtx: llm.ChatContext;
-    toolCtx?: llm.ToolContextLike;
-    connOptions?: APIConnectOptions;
-  }): llm.LLMStream {
-    // Never retry: a retry would hand the same user turn to the engine twice.
-    const conn: APIConnectOptions = { timeoutMs: 10_000, retryIntervalMs: 0, ...connOptions, maxRetry: 0 };
-    return new ConversationLLMStream(this, { chatCtx, toolCtx, connOptions: conn });
-  }
-}
-
-class ConversationLLMStream extends llm.LLMStream {
-  readonly #llm: ConversationLLM;
-
-  constructor(
-    engine: ConversationLLM,
-    params: { chatCtx: llm.ChatContext; toolCtx?: llm.ToolContextLike; connOptions: APIConnectOptions },
-  ) {
-    super(engine, params);
-    this.#llm = engine;
-  }
-
-  protected async run(): Promise<void> {
-    const message = lastUserMessage(this.chatCtx);
-    if (!message) return;
-    const reply = await this.#llm.controller.replyToUserMessage(message);
-    if (reply.text && !this.abortController.signal.aborted) {
-      this.queue.put({ id: shortuuid('engine_'), delta: { role: 'assistant', content: reply.text } });
-    }
-  }
-}
-
-/** The last user message of a chat context, unless the agent has spoken after it. */
-export function lastUserMessage(chatCtx: llm.ChatContext): llm.ChatMessage | undefined {
-  for (let i = chatCtx.items.length - 1; i >= 0; i--) {
-    const item = chatCtx.items[i]!;
-    if (item.type !== 'message') continue;
-    if (item.role === 'user') return item;
-    if (item.role === 'assistant') return undefined;
-  }
-  return undefined;
-}
+export { ConversationAgent, ConversationLLM, lastUserMessage } from './conversation-llm.js';

@@ -8,6 +8,8 @@
  * slot proposals is asynchronous).
  */
 
+import type { Expectation } from '../contracts/expectation.js';
+
 export type MaybePromise<T> = T | Promise<T>;
 
 /** Something the call must do besides speaking. Executed after the reply's audio has played. */
@@ -34,6 +36,11 @@ export interface UserTextMeta {
   messageId?: string;
   /** 0-based index of this user turn in the call (speech and text turns, not DTMF). */
   turnIndex: number;
+  /**
+   * The recognizer's n-best hypotheses for this turn, best first (the first is `text`), when
+   * the STT reports them (the local STT does): pick the best that parses for the state.
+   */
+  alternatives?: ReadonlyArray<{ text: string; confidence: number }>;
 }
 
 /** A state change as the engine reports it (for the simulator result and call records). */
@@ -48,7 +55,8 @@ export interface TransitionRecord {
 export interface ConversationSnapshot {
   flow?: string;
   slots?: Record<string, unknown>;
-  appointment?: unknown;
+  /** The flow's records of the call (its own facts, e.g. a payment promise). */
+  records?: { type: string; data: Record<string, unknown> }[];
   transitions?: TransitionRecord[];
 }
 
@@ -65,8 +73,12 @@ export interface ConversationPort {
   readonly state: string;
   /** True once the flow reached a terminal state (the pipeline then hangs up after speaking). */
   readonly isTerminal: boolean;
-  /** Optional: flow facts for the simulator result (slots, appointment, transitions). */
+  /** Optional: flow facts for the simulator result (slots, records, transitions). */
   snapshot?(): ConversationSnapshot;
+  /** Optional: what the current state waits for (recognizer search, end-of-turn hints). */
+  expectation?(): Expectation | undefined;
+  /** Optional: would this interim transcript already answer the current state? Side-effect free. */
+  completesTurn?(partialTranscript: string): boolean;
 }
 
 export const reply = (text: string, actions: Action[] = []): Reply => ({ text, actions });

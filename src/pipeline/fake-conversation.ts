@@ -1,3 +1,4 @@
+import type { Expectation } from '../contracts/expectation.js';
 import type {
   Action,
   ConversationPort,
@@ -22,6 +23,12 @@ export interface FakeConversationOptions {
   delayMs?: number;
   /** Throw on the n-th (0-based) user text, to exercise the apology path. */
   failOnTurn?: number;
+  /**
+   * Makes the fake publish an expectation: every state expects `kind`, and a partial
+   * transcript completes the turn when this returns true (flow-aware end of turn).
+   */
+  completesTurn?: (partialTranscript: string, state: string) => boolean;
+  expectationKind?: Expectation['kind'];
 }
 
 export class FakeConversation implements ConversationPort {
@@ -32,6 +39,10 @@ export class FakeConversation implements ConversationPort {
   private readonly slotNames: string[];
   private readonly delayMs: number;
   private readonly failOnTurn?: number;
+  private readonly completes?: (partialTranscript: string, state: string) => boolean;
+  private readonly expectationKind: Expectation['kind'];
+  /** Partial transcripts the pipeline asked about, in order. */
+  readonly completionChecks: string[] = [];
   private timeouts = 0;
   private userTurns = 0;
 
@@ -39,7 +50,26 @@ export class FakeConversation implements ConversationPort {
     this.slotNames = options.slots ?? ['name', 'date'];
     this.delayMs = options.delayMs ?? 0;
     this.failOnTurn = options.failOnTurn;
+    this.completes = options.completesTurn;
+    this.expectationKind = options.expectationKind ?? 'open';
+    // Only a fake given a check offers the optional port methods, like an engine without them.
+    if (!this.completes) {
+      this.completesTurn = undefined;
+      this.expectation = undefined;
+    }
   }
+
+  expectation?: () => Expectation = () => ({
+    kind: this.expectationKind,
+    state: this.state,
+    slots: this.state.startsWith('ask_') ? [this.state.slice(4)] : [],
+    intentPhrases: [],
+  });
+
+  completesTurn?: (partialTranscript: string) => boolean = (partialTranscript) => {
+    this.completionChecks.push(partialTranscript);
+    return this.completes?.(partialTranscript, this.state) ?? false;
+  };
 
   get isTerminal(): boolean {
     return this.state === 'done' || this.state === 'transferred';
@@ -102,7 +132,7 @@ export class FakeConversation implements ConversationPort {
   }
 
   snapshot(): ConversationSnapshot {
-    return { flow: 'fake', slots: { ...this.slots }, appointment: null, transitions: [...this.transitions] };
+    return { flow: 'fake', slots: { ...this.slots }, records: [], transitions: [...this.transitions] };
   }
 
   private go(to: string, trigger: string, data?: Record<string, unknown>): void {

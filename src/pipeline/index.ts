@@ -47,18 +47,6 @@ export {
   turnLatencyHistogram,
 } from './latency-meter.js';
 export { ensureAgentsLogger, guardUnhandledRejections } from './logging.js';
-export {
-  encodeWav,
-  framesToPcm,
-  type Pcm,
-  parseWav,
-  pcmDurationMs,
-  pcmToFrames,
-  readWav,
-  rmsDbfs,
-  silence,
-  writeWav,
-} from './pcm.js';
 export { createPipelineSession, type PipelineSessionOptions } from './session.js';
 export {
   type CallerScript,

@@ -121,6 +121,21 @@ export class LatencyMeter {
   /** Per speech id: LLM/TTS metrics that arrived before the turn opened (rare) or for it. */
   private readonly pendingLlm = new Map<string, number>();
   private readonly pendingTts = new Map<string, number>();
+
+  /**
+   * The first LLM / TTS timing of a reply: onto the open turn when it is that reply's, else kept
+   * until its turn opens (metrics may arrive before the turn's end-of-utterance).
+   */
+  private firstTiming(
+    stage: 'llm_ttft_ms' | 'tts_ttfb_ms',
+    pending: Map<string, number>,
+    speechId: string | undefined,
+    ms: number,
+  ): void {
+    if (ms < 0 || !speechId) return;
+    if (this.open && this.open.speech_id === speechId) this.open[stage] ??= ms;
+    else if (!pending.has(speechId)) pending.set(speechId, ms);
+  }
   private lastUserStoppedAt: number | null = null;
   private count = 0;
   private finished = false;
@@ -163,24 +178,12 @@ export class LatencyMeter {
         }
         return;
       }
-      case 'llm_metrics': {
-        if (m.ttftMs < 0 || !m.speechId) return;
-        if (this.open && this.open.speech_id === m.speechId) {
-          this.open.llm_ttft_ms ??= m.ttftMs;
-        } else if (!this.pendingLlm.has(m.speechId)) {
-          this.pendingLlm.set(m.speechId, m.ttftMs);
-        }
+      case 'llm_metrics':
+        this.firstTiming('llm_ttft_ms', this.pendingLlm, m.speechId, m.ttftMs);
         return;
-      }
-      case 'tts_metrics': {
-        if (m.ttfbMs < 0 || !m.speechId) return;
-        if (this.open && this.open.speech_id === m.speechId) {
-          this.open.tts_ttfb_ms ??= m.ttfbMs;
-        } else if (!this.pendingTts.has(m.speechId)) {
-          this.pendingTts.set(m.speechId, m.ttfbMs);
-        }
+      case 'tts_metrics':
+        this.firstTiming('tts_ttfb_ms', this.pendingTts, m.speechId, m.ttfbMs);
         return;
-      }
       default:
         return;
     }

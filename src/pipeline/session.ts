@@ -1,4 +1,5 @@
 import { type llm, type stt, type tts, type VAD, voice } from '@livekit/agents';
+import type { TurnEndingOptions } from './turn-ending.js';
 
 /**
  * Builds the AgentSession every call uses (worker and simulator alike), with defaults chosen
@@ -20,7 +21,10 @@ export interface PipelineSessionOptions {
   vad: VAD;
   /** Usually omitted: the ConversationAgent carries the engine as its LLM. */
   llm?: llm.LLM;
-  /** Wait after VAD end of speech before the turn is committed. Default 500 ms (framework). */
+  /**
+   * Wait from the caller's last voiced frame before the turn is committed. Default 500 ms
+   * (framework); startPipelineCall sets it from `turnEnding` unless given.
+   */
   minEndpointingDelayMs?: number;
   maxEndpointingDelayMs?: number;
   /** Caller speech that interrupts the agent. Default enabled, 500 ms minimum. */
@@ -35,6 +39,28 @@ export interface PipelineSessionOptions {
   maxRetry?: number;
   /** Consecutive unrecoverable LLM/TTS errors before the framework closes the session. Default 3. */
   maxUnrecoverableErrors?: number;
+  /**
+   * Which media path and end of turn (`PIPELINE_PATH`): 'fast' (default) or 'classic' (the
+   * framework's defaults before issue 20); the three options below override its parts.
+   */
+  path?: PipelinePath;
+  /** Flow-aware end of turn (src/pipeline/turn-ending.ts); applied by startPipelineCall. */
+  turnEnding?: TurnEndingOptions;
+  /** Drop the TTS's leading silence of each reply (src/pipeline/leading-silence.ts). */
+  trimTtsSilence?: boolean;
+  /** Caller-audio frame size the room input reads, ms (src/pipeline/room-input-frames.ts). */
+  inputFrameMs?: number;
+}
+
+export type PipelinePath = 'fast' | 'classic';
+
+/** What each path means; explicit options win over it. */
+export function pipelinePathOptions(
+  path: PipelinePath,
+): Required<Pick<PipelineSessionOptions, 'turnEnding' | 'trimTtsSilence' | 'inputFrameMs'>> {
+  return path === 'classic'
+    ? { turnEnding: { mode: 'fixed' }, trimTtsSilence: false, inputFrameMs: 10 }
+    : { turnEnding: { mode: 'flow' }, trimTtsSilence: true, inputFrameMs: 20 };
 }
 
 export function createPipelineSession(options: PipelineSessionOptions): voice.AgentSession {

@@ -3,10 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import { type stt, type tts, type VAD, voice } from '@livekit/agents';
 import { AudioResampler } from '@livekit/rtc-node';
 import type { Registry } from 'prom-client';
+import { encodeClipWav, framesToPcm, type Pcm, pcmDurationMs, pcmToFrames, silence } from '../audio/clip.js';
+import { rmsDbfs } from '../audio/level.js';
 import type { EventSink } from '../events/index.js';
 import { makeEvent, NullEventSink } from '../events/index.js';
 import { FakeSTT } from '../providers/fake/fake-stt.js';
 import { FakeTTS } from '../providers/fake/fake-tts.js';
+import { sleep } from '../util/async.js';
 import { CaptureAudioOutput, PushAudioInput } from './audio-io.js';
 import { startPipelineCall } from './call.js';
 import type { ConversationControllerOptions, Exchange } from './conversation-adapter.js';
@@ -14,16 +17,6 @@ import type { Action, ConversationPort, TransitionRecord } from './engine-port.j
 import { errorMessage, type PipelineErrorRecord } from './errors.js';
 import type { CallLatencySummary } from './latency-meter.js';
 import { ensureAgentsLogger } from './logging.js';
-import {
-  encodeWav,
-  framesToPcm,
-  type Pcm,
-  pcmDurationMs,
-  pcmToFrames,
-  rmsDbfs,
-  silence,
-  writeWav,
-} from './pcm.js';
 import type { PipelineSessionOptions } from './session.js';
 import { loadSileroVad } from './vad.js';
 
@@ -111,7 +104,7 @@ export interface SimulationResult {
   flow: string | null;
   final_state: string;
   slots: Record<string, unknown>;
-  appointment: unknown;
+  records: { type: string; data: Record<string, unknown> }[];
   turns: SimulationTurn[];
   transitions: TransitionRecord[];
   latency: {
@@ -142,8 +135,6 @@ export interface SimulationResult {
 
 const FRAME_MS = 20;
 const FAST_TRAILING_SILENCE_MS = 1200;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Feeds caller audio to the session: a continuous 20 ms clock in real time, bursts in fast mode. */
 class CallerAudio {
@@ -486,9 +477,9 @@ export async function simulateCall(options: SimulateCallOptions): Promise<Simula
   await input.close().catch(() => undefined);
   const snapshot = port.snapshot?.() ?? {};
   const played = framesToPcm(output.playedFrames(), sampleRate);
-  if (options.agentWavPath) await writeWav(options.agentWavPath, played);
+  if (options.agentWavPath) await writeFile(options.agentWavPath, encodeClipWav(played));
   if (options.conversationWavPath) {
-    await writeFile(options.conversationWavPath, encodeWav(mixConversation(caller, output, t0), 2));
+    await writeFile(options.conversationWavPath, encodeClipWav(mixConversation(caller, output, t0), 2));
   }
   const durationMs = Date.now() - t0;
   sink.emit(
@@ -507,7 +498,7 @@ export async function simulateCall(options: SimulateCallOptions): Promise<Simula
     flow,
     final_state: port.state,
     slots: snapshot.slots ?? {},
-    appointment: snapshot.appointment ?? null,
+    records: snapshot.records ?? [],
     turns: recorder.turns.map((t) => ({ ...t })),
     transitions: snapshot.transitions ?? [],
     latency: {

@@ -53,8 +53,7 @@ export interface SelectProvidersOptions {
   local?: LocalProviderLoader;
   /**
    * Options for the default loader's LocalSTT — above all `language`, the flow's domain
-   * language (pocketsphinx is useless on open English). Default for FLOW=appointment-booking:
-   * the local module's APPOINTMENT_BOOKING_LANGUAGE.
+   * language (pocketsphinx is useless on open English): hosts pass the flow package's.
    */
   localSttOptions?: Record<string, unknown>;
   /** Overrides of the OpenAI settings taken from the config (e.g. an injected client). */
@@ -81,16 +80,11 @@ export function defaultLocalLoader(sttOptions?: Record<string, unknown>): LocalP
       createLocalProviders?: (cfg: Config) => LocalProviders | Promise<LocalProviders>;
       LocalSTT?: new (opts?: Record<string, unknown>) => stt.STT;
       LocalTTS?: new (opts?: Record<string, unknown>) => tts.TTS;
-      APPOINTMENT_BOOKING_LANGUAGE?: unknown;
     };
     if (mod.createLocalProviders) return mod.createLocalProviders(cfg);
     if (mod.LocalSTT && mod.LocalTTS) {
-      const language =
-        cfg.FLOW === 'appointment-booking' && mod.APPOINTMENT_BOOKING_LANGUAGE
-          ? { language: mod.APPOINTMENT_BOOKING_LANGUAGE }
-          : {};
       return {
-        stt: new mod.LocalSTT({ ...language, ...sttOptions }),
+        stt: new mod.LocalSTT({ ...sttOptions }),
         tts: new mod.LocalTTS({ voice: cfg.LOCAL_TTS_VOICE }),
       };
     }
@@ -215,3 +209,6 @@ export async function selectProviders(
     },
   };
 }
+
+// The hook the pipeline calls after every reply (kept small: the pipeline imports it).
+export { applyExpectation } from './expectation-sink.js';

@@ -21,7 +21,8 @@ export interface SimulationReport {
   flow: string | null;
   final_state: string;
   slots: Record<string, unknown>;
-  appointment: Record<string, unknown> | null;
+  /** The flow's records of the call (type and data), in order. */
+  records: { type: string; data: Record<string, unknown> }[];
   turns: { role: 'user' | 'agent'; text: string; state: string | null }[];
   transitions: { from: string | null; to: string; trigger: string }[];
   latency: { turns: LatencyRow[]; p50_v2v_ms: number | null; p95_v2v_ms: number | null };
@@ -29,13 +30,11 @@ export interface SimulationReport {
 }
 
 export function toReport(result: SimulationResult): SimulationReport {
-  const appointment = result.appointment;
   return {
     flow: result.flow,
     final_state: result.final_state,
     slots: result.slots,
-    appointment:
-      appointment && typeof appointment === 'object' ? { ...(appointment as Record<string, unknown>) } : null,
+    records: result.records.map((r) => ({ type: r.type, data: { ...r.data } })),
     turns: result.turns.map((t) => ({ role: t.role, text: t.text, state: t.state ?? null })),
     transitions: result.transitions.map((t) => ({ from: t.from, to: t.to, trigger: t.trigger })),
     latency: {
@@ -66,9 +65,13 @@ function round(v: number | null): number | null {
 /**
  * Unmet expectations (empty = the call achieved its task), with the same meaning as the
  * text-level check in agents/call-scripts.ts: final state, each listed slot (JSON-equal), and
- * whether the call produced an appointment record.
+ * the flow's own expectations on its records (`flowCheck`, from the flow package).
  */
-export function checkExpectations(report: SimulationReport, expect: ScriptExpectation): string[] {
+export function checkExpectations(
+  report: SimulationReport,
+  expect: ScriptExpectation,
+  flowCheck: (records: SimulationReport['records']) => string[] = () => [],
+): string[] {
   const failures: string[] = [];
   if (report.final_state !== expect.final_state) {
     failures.push(`final state ${report.final_state}, expected ${expect.final_state}`);
@@ -78,8 +81,7 @@ export function checkExpectations(report: SimulationReport, expect: ScriptExpect
       failures.push(`slot ${k} = ${JSON.stringify(report.slots[k])}, expected ${JSON.stringify(v)}`);
     }
   }
-  const booked = report.appointment !== null;
-  if (booked !== expect.appointment) failures.push(`appointment ${booked}, expected ${expect.appointment}`);
+  failures.push(...flowCheck(report.records));
   return failures;
 }
 
@@ -129,7 +131,7 @@ function cell(v: number | null): string {
   return v === null ? '-' : String(v);
 }
 
-/** The text mode's closing block: outcome, slots, booking, errors, latency, expectations. */
+/** The text mode's closing block: outcome, slots, records, errors, latency, expectations. */
 export function formatSummary(
   report: SimulationReport,
   extra: { endedBy: string; durationMs: number; failures: string[] | null },
@@ -140,7 +142,9 @@ export function formatSummary(
   );
   const slots = Object.entries(report.slots);
   out.push(`slots: ${slots.length ? slots.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') : 'none'}`);
-  out.push(`appointment: ${report.appointment ? JSON.stringify(report.appointment) : 'none'}`);
+  out.push(
+    `records: ${report.records.length ? report.records.map((r) => `${r.type} ${JSON.stringify(r.data)}`).join('; ') : 'none'}`,
+  );
   if (report.errors.length) {
     out.push(`errors (${report.errors.length}):`);
     for (const e of report.errors) out.push(`  ${e.error_type} [${e.severity}]: ${e.message}`);

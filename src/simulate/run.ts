@@ -1,7 +1,7 @@
 import type { stt, tts, VAD } from '@livekit/agents';
 import { z } from 'zod';
-import { createScriptedEngine } from '../../agents/call-scripts.js';
-import { type FlowName, flowNames, isFlowName } from '../../agents/index.js';
+import { checkFlowExpectations, createScriptedEngine } from '../../agents/call-scripts.js';
+import { flowNames, getFlowPackage, isFlowName } from '../../agents/index.js';
 import { type Config, loadConfig } from '../config/config.js';
 import { type ConversationEngine, domainLanguage, toConversationPort } from '../conversation/index.js';
 import type { EventSink } from '../events/index.js';
@@ -23,7 +23,7 @@ import { type LoadedScript, ScriptError, toCallerScript } from './script.js';
 
 /**
  * One simulated call from a loaded caller script, wired like a real call: the flow's engine
- * (in-memory booking store seeded from `setup`), the providers the configuration selects
+ * (the package's offline resources seeded from `setup`), the providers the configuration selects
  * (local: pocketsphinx restricted to the flow's own domain language + flite; openai when a
  * key is set), silero VAD, and the caller's turns synthesized offline with the script's
  * voice. The CLI and the audio-level tests both go through here.
@@ -50,7 +50,7 @@ export interface RunSimulationOptions {
   /** Engine randomness (confirmation codes); default crypto. */
   random?: () => number;
   /** Called once the script, flow and clock are validated, just before the call starts. */
-  onReady?: (info: { flow: FlowName; now: string | undefined }) => void;
+  onReady?: (info: { flow: string; now: string | undefined }) => void;
   /** Passed through to simulateCall (timeouts, session tweaks). */
   simulator?: Pick<
     SimulateCallOptions,
@@ -74,7 +74,7 @@ export function resolveCallSettings(
   loaded: LoadedScript,
   options: Pick<RunSimulationOptions, 'flow' | 'now'>,
   cfg: Pick<Config, 'FLOW'>,
-): { flow: FlowName; now: string | undefined } {
+): { flow: string; now: string | undefined } {
   const flow = options.flow ?? loaded.script.flow ?? cfg.FLOW;
   if (!isFlowName(flow)) {
     const from = options.flow ? '--flow' : loaded.script.flow ? `${loaded.path}: flow` : 'FLOW';
@@ -90,7 +90,7 @@ export function resolveCallSettings(
 
 function makeEngine(
   loaded: LoadedScript,
-  flow: FlowName,
+  flow: string,
   now: string | undefined,
   cfg: Config,
   options: RunSimulationOptions,
@@ -98,16 +98,10 @@ function makeEngine(
   const { script } = loaded;
   // As in the worker: with OpenAI configured an LLM proposes slot values (the engine validates).
   const llm = llmAssistFromConfig(cfg);
-  // createScriptedEngine wants a complete test script; its clock stands still at `now`,
+  // The scripted engine's clock stands still at `now`,
   // which makes "next tuesday" reproducible. Without a `now` the wall clock runs instead.
   const { engine } = createScriptedEngine(
-    {
-      ...script,
-      flow,
-      now: now ?? new Date().toISOString(),
-      turns: [], // the engine only takes flow, clock and seed bookings from it
-      expect: script.expect ?? { final_state: '', slots: {}, appointment: false },
-    },
+    { flow, now: now ?? new Date().toISOString(), setup: script.setup },
     {
       ...(options.callId ? { callId: options.callId } : {}),
       ...(options.random ? { random: options.random } : {}),
@@ -169,10 +163,14 @@ async function openProviders(
   }
   // pocketsphinx is only usable restricted to what callers of this flow say: build the
   // language from the flow itself (its slots' sample phrases and vocabulary).
-  const language = domainLanguage(engine.flow);
+  const pkg = getFlowPackage(engine.flow.name);
+  const language = pkg.vocabulary ? pkg.vocabulary(engine.flow) : domainLanguage(engine.flow);
   const selected: SelectedProviders = await selectProviders(cfg, {
     vad,
-    local: (c) => ({ stt: new LocalSTT({ language }), tts: new LocalTTS({ voice: c.LOCAL_TTS_VOICE }) }),
+    local: (c) => ({
+      stt: new LocalSTT({ language, perStateSearch: c.LOCAL_STT_PER_STATE }),
+      tts: new LocalTTS({ voice: c.LOCAL_TTS_VOICE }),
+    }),
     onError,
   });
   return {
@@ -219,7 +217,11 @@ export async function runSimulation(
   return {
     result,
     report,
-    failures: loaded.script.expect ? checkExpectations(report, loaded.script.expect) : null,
+    failures: loaded.script.expect
+      ? checkExpectations(report, loaded.script.expect, (records) =>
+          checkFlowExpectations(flow, loaded.script.expect!, records),
+        )
+      : null,
     providers: { kind: providers.kind, stt: providers.stt.label, tts: providers.tts.label },
   };
 }

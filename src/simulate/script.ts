@@ -2,15 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { callScriptSchema, callTurnSchema } from '../../agents/call-scripts.js';
+import { callScriptSchema, callTurnSchema, flowScriptProblems } from '../../agents/call-scripts.js';
+import { findFlowPackage, flowNames } from '../../agents/index.js';
+import type { Pcm } from '../audio/clip.js';
 import { downmixToMono } from '../audio/pcm.js';
 import { resample } from '../audio/resample.js';
 import { parseWav, WavFormatError } from '../audio/wav.js';
-import type { Pcm } from '../pipeline/pcm.js';
 import type { CallerScript, CallerTurn } from '../pipeline/simulator.js';
 
 /**
- * Caller scripts for `voice-agent simulate`. The format is the one of test/fixtures/calls
+ * Caller scripts for `voice-agent simulate`. The format is the one of agents/<flow>/calls
  * (agents/call-scripts.ts owns it and the text-level tests read it there); this module widens
  * it for the command line rather than redefining it:
  * - `flow`, `now` and `expect` are optional (`--flow` / config FLOW, `--now` / wall clock);
@@ -108,6 +109,17 @@ export function parseSimulationScript(text: string, source = 'caller script'): S
     const why = parsed.error.issues.map((i) => describeIssue(i, raw)).join('; ');
     throw new ScriptError(`${source}: ${why}`);
   }
+  // The flow's own parts (setup, expectations) by its package's schemas; without `flow:` the
+  // development default's, which is what the call will run unless --flow says otherwise.
+  const pkg = findFlowPackage(parsed.data.flow ?? flowNames[0] ?? '');
+  const problems = pkg
+    ? flowScriptProblems(pkg, {
+        setup: parsed.data.setup,
+        expect: parsed.data.expect ?? { final_state: '', slots: {} },
+      })
+    : [];
+  const relevant = parsed.data.expect ? problems : problems.filter((p) => !p.startsWith('expect'));
+  if (relevant.length) throw new ScriptError(`${source}: ${relevant.join('; ')}`);
   return parsed.data;
 }
 

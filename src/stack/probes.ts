@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { sleep } from '../util/async.js';
 
 /** Small readiness probes: each answers "is it up?" without throwing. */
 
@@ -19,7 +20,13 @@ export function udpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> 
   });
 }
 
-export function tcpAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+/** Connects and lets `converse` decide; a timeout, refusal or error answers false. */
+function probeSocket(
+  port: number,
+  host: string,
+  timeoutMs: number,
+  converse: (sock: Socket, done: (ok: boolean) => void) => void,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = createConnection({ port, host });
     const done = (ok: boolean) => {
@@ -27,9 +34,13 @@ export function tcpAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): 
       resolve(ok);
     };
     sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
     sock.once('error', () => done(false));
+    converse(sock, done);
   });
+}
+
+export function tcpAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return probeSocket(port, host, timeoutMs, (sock, done) => sock.once('connect', () => done(true)));
 }
 
 /**
@@ -54,16 +65,9 @@ export const sipHealthy = (url: string) => httpOk(url, 1000, [429]);
 
 /** Sends PING over a raw socket so the probe needs no Redis client. */
 export function redisAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createConnection({ port, host });
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
+  return probeSocket(port, host, timeoutMs, (sock, done) => {
     sock.once('connect', () => sock.write('PING\r\n'));
     sock.once('data', (d) => done(d.toString().startsWith('+PONG')));
-    sock.once('error', () => done(false));
   });
 }
 
@@ -77,7 +81,19 @@ export async function waitFor(
   while (Date.now() < deadline) {
     if (await probe()) return;
     if (isStillRunning && !isStillRunning()) throw new Error(`${what} exited during start-up`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/** A TCP port nobody listens on right now (the OS picks it). */
+export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
 }

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep } from '../util/async.js';
+import { cmdline, isAlive } from '../util/process.js';
 
 /**
  * Pid-file bookkeeping for the processes `voice-agent stack` starts, so `down` only ever
@@ -20,23 +22,6 @@ export function stackPaths(stackDir: string): StackPaths {
     logs: join(stackDir, 'logs'),
     run: join(stackDir, 'run'),
   };
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
 }
 
 /** The pid we recorded for `name`, if that process is still alive and still ours. */
@@ -77,7 +62,7 @@ export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   try {
     process.kill(pid, 'SIGKILL');

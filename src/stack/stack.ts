@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import { httpOk, redisAnswers, sipHealthy, tcpAnswers, tcpPortFree, udpPortFree, waitFor } from './probes.js';
 import { forgetPid, ownedPid, type StackPaths, stackPaths, startDetached, stopPid } from './processes.js';
+import { readStackPorts, type StackConfigFiles, type StackPorts } from './stack-files.js';
 
 /**
  * The local stack: LiveKit server and SIP bridge (always ours), Postgres and Redis (the
@@ -11,9 +12,8 @@ import { forgetPid, ownedPid, type StackPaths, stackPaths, startDetached, stopPi
  * livekit.yaml / livekit-sip.yaml, which match the config defaults.
  */
 
-export const LIVEKIT_HTTP_PORT = 7880;
-export const LIVEKIT_TCP_PORT = 7881;
-export const SIP_HEALTH_PORT = 8082;
+/** The components a test run may start itself (Postgres and Redis are the machine's). */
+export type LiveKitComponent = 'livekit-server' | 'livekit-sip';
 
 export interface ComponentStatus {
   name: string;
@@ -40,13 +40,29 @@ function binary(paths: StackPaths, name: string): string {
 
 export class LocalStack {
   readonly paths: StackPaths;
+  readonly files: StackConfigFiles;
+  readonly ports: StackPorts;
 
   constructor(
     private readonly cfg: Config,
-    private readonly projectRoot = process.cwd(),
+    projectRoot = process.cwd(),
     private readonly log: (line: string) => void = (l) => console.log(l),
+    files?: StackConfigFiles,
   ) {
     this.paths = stackPaths(resolve(projectRoot, cfg.STACK_DIR));
+    this.files = files ?? {
+      livekit: resolve(projectRoot, 'livekit.yaml'),
+      sip: resolve(projectRoot, 'livekit-sip.yaml'),
+    };
+    this.ports = readStackPorts(this.files);
+  }
+
+  private get livekitUrl(): string {
+    return `http://127.0.0.1:${this.ports.livekitHttp}/`;
+  }
+
+  private get sipHealthUrl(): string {
+    return `http://127.0.0.1:${this.ports.sipHealth}/`;
   }
 
   async up(): Promise<void> {
@@ -54,6 +70,47 @@ export class LocalStack {
     await this.ensureRedis();
     await this.ensureLiveKit();
     await this.ensureSip();
+  }
+
+  /**
+   * For a test run: requires the machine's Postgres and Redis, starts livekit-server and
+   * livekit-sip only when nothing healthy serves their ports (whoever started it), and returns
+   * what it started so `stopStarted` can stop exactly that.
+   */
+  async startMissing(): Promise<LiveKitComponent[]> {
+    const pg = hostPort(this.cfg.DATABASE_URL, 5432);
+    const rd = hostPort(this.cfg.REDIS_URL, 6379);
+    if (!(await tcpAnswers(pg.port, pg.host))) {
+      throw new StackError(`PostgreSQL does not answer on ${pg.host}:${pg.port}: run npm run setup`);
+    }
+    if (!(await redisAnswers(rd.port, rd.host))) {
+      throw new StackError(`Redis does not answer on ${rd.host}:${rd.port}: run npm run setup`);
+    }
+    const started: LiveKitComponent[] = [];
+    if (!(await httpOk(this.livekitUrl))) {
+      await this.startLiveKit();
+      started.push('livekit-server');
+    }
+    if (!(await sipHealthy(this.sipHealthUrl))) {
+      await this.startSip().catch(async (err: unknown) => {
+        await this.stopStarted(started);
+        throw err;
+      });
+      started.push('livekit-sip');
+    }
+    return started;
+  }
+
+  /** Stops the components `startMissing` started, newest first; anything else is left alone. */
+  async stopStarted(components: readonly LiveKitComponent[]): Promise<void> {
+    for (const name of [...components].reverse()) {
+      const pid = ownedPid(this.paths, name, name);
+      if (pid) {
+        await stopPid(pid);
+        this.log(`stopped ${name} (pid ${pid})`);
+      }
+      forgetPid(this.paths, name);
+    }
   }
 
   async down(): Promise<void> {
@@ -91,8 +148,8 @@ export class LocalStack {
     const [pgUp, rdUp, lkUp, sipUp] = await Promise.all([
       tcpAnswers(pg.port, pg.host),
       redisAnswers(rd.port, rd.host),
-      httpOk(`http://127.0.0.1:${LIVEKIT_HTTP_PORT}/`),
-      sipHealthy(`http://127.0.0.1:${SIP_HEALTH_PORT}/`),
+      httpOk(this.livekitUrl),
+      sipHealthy(this.sipHealthUrl),
     ]);
     const state = (up: boolean, ours: boolean): ComponentStatus['state'] =>
       ours ? 'running (ours)' : up ? 'running (external)' : 'stopped';
@@ -115,14 +172,14 @@ export class LocalStack {
         state: state(lkUp, !!lkPid),
         healthy: lkUp,
         pid: lkPid,
-        detail: `ws://127.0.0.1:${LIVEKIT_HTTP_PORT}`,
+        detail: `ws://127.0.0.1:${this.ports.livekitHttp}`,
       },
       {
         name: 'livekit-sip',
         state: state(sipUp, !!sipPid),
         healthy: sipUp,
         pid: sipPid,
-        detail: `sip:127.0.0.1:${this.cfg.SIP_PORT} (health :${SIP_HEALTH_PORT})`,
+        detail: `sip:127.0.0.1:${this.ports.sip} (health :${this.ports.sipHealth})`,
       },
     ];
   }
@@ -161,15 +218,22 @@ export class LocalStack {
       throw new StackError(`port ${port} is taken by something that is not Redis; free it or set REDIS_URL`);
     }
     this.log(`redis         start ${host}:${port}`);
+    const redisDir = join(this.paths.root, 'redis');
+    mkdirSync(redisDir, { recursive: true });
     const pid = startDetached(this.paths, 'redis', 'redis-server', [
       '--bind',
       host,
       '--port',
       String(port),
+      // The event queue and the dead letters live in this Redis: keep them across restarts.
       '--save',
       '',
       '--appendonly',
-      'no',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--dir',
+      redisDir,
     ]);
     await waitFor(
       'redis',
@@ -181,12 +245,15 @@ export class LocalStack {
   }
 
   private async ensureLiveKit(): Promise<void> {
-    const url = `http://127.0.0.1:${LIVEKIT_HTTP_PORT}/`;
-    if (ownedPid(this.paths, 'livekit-server', 'livekit-server') && (await httpOk(url))) {
-      this.log(`livekit-server ok   ${url} (already running)`);
+    if (ownedPid(this.paths, 'livekit-server', 'livekit-server') && (await httpOk(this.livekitUrl))) {
+      this.log(`livekit-server ok   ${this.livekitUrl} (already running)`);
       return;
     }
-    for (const p of [LIVEKIT_HTTP_PORT, LIVEKIT_TCP_PORT]) {
+    await this.startLiveKit();
+  }
+
+  private async startLiveKit(): Promise<void> {
+    for (const p of [this.ports.livekitHttp, this.ports.livekitTcp]) {
       if (!(await tcpPortFree(p))) {
         throw new StackError(
           `port ${p} is taken by another process; stop it (e.g. another livekit-server) first`,
@@ -194,54 +261,43 @@ export class LocalStack {
       }
     }
     const bin = binary(this.paths, 'livekit-server');
-    this.log(`livekit-server start ${url}`);
-    startDetached(this.paths, 'livekit-server', bin, ['--config', resolve(this.projectRoot, 'livekit.yaml')]);
-    await waitFor(
-      'livekit-server',
-      () => httpOk(url),
-      30_000,
-      () => !!ownedPid(this.paths, 'livekit-server', 'livekit-server'),
-    ).catch((err: Error) => {
-      throw new StackError(`${err.message}; see ${join(this.paths.logs, 'livekit-server.log')}`);
+    this.log(`livekit-server start ${this.livekitUrl}`);
+    startDetached(this.paths, 'livekit-server', bin, ['--config', this.files.livekit]);
+    await this.untilHealthy('livekit-server', () => httpOk(this.livekitUrl));
+  }
+
+  /** Waits for a component just started; its log's path goes into the error. */
+  private async untilHealthy(name: LiveKitComponent, probe: () => Promise<boolean>): Promise<void> {
+    await waitFor(name, probe, 30_000, () => !!ownedPid(this.paths, name, name)).catch((err: Error) => {
+      throw new StackError(`${err.message}; see ${join(this.paths.logs, `${name}.log`)}`);
     });
   }
 
   private async ensureSip(): Promise<void> {
-    const url = `http://127.0.0.1:${SIP_HEALTH_PORT}/`;
-    if (ownedPid(this.paths, 'livekit-sip', 'livekit-sip') && (await sipHealthy(url))) {
-      this.log(`livekit-sip   ok    sip:127.0.0.1:${this.cfg.SIP_PORT} (already running)`);
+    if (ownedPid(this.paths, 'livekit-sip', 'livekit-sip') && (await sipHealthy(this.sipHealthUrl))) {
+      this.log(`livekit-sip   ok    sip:127.0.0.1:${this.ports.sip} (already running)`);
       return;
     }
-    if (!(await udpPortFree(this.cfg.SIP_PORT)) || !(await tcpPortFree(this.cfg.SIP_PORT))) {
-      throw new StackError(
-        `SIP port ${this.cfg.SIP_PORT} is taken by another process; stop it or set SIP_PORT`,
-      );
+    await this.startSip();
+  }
+
+  private async startSip(): Promise<void> {
+    const { sip, sipHealth } = this.ports;
+    if (!(await udpPortFree(sip)) || !(await tcpPortFree(sip))) {
+      throw new StackError(`SIP port ${sip} is taken by another process; stop it or set SIP_PORT`);
     }
-    if (!(await tcpPortFree(SIP_HEALTH_PORT))) {
-      throw new StackError(`port ${SIP_HEALTH_PORT} (livekit-sip health) is taken by another process`);
+    if (!(await tcpPortFree(sipHealth))) {
+      throw new StackError(`port ${sipHealth} (livekit-sip health) is taken by another process`);
     }
     const bin = binary(this.paths, 'livekit-sip');
-    this.log(`livekit-sip   start sip:127.0.0.1:${this.cfg.SIP_PORT}`);
-    startDetached(
-      this.paths,
-      'livekit-sip',
-      bin,
-      ['--config', resolve(this.projectRoot, 'livekit-sip.yaml')],
-      {
-        ...process.env,
-        // livekit-sip reads these in preference to its file; keep them consistent with ours.
-        LIVEKIT_API_KEY: this.cfg.LIVEKIT_API_KEY,
-        LIVEKIT_API_SECRET: this.cfg.LIVEKIT_API_SECRET,
-        LIVEKIT_WS_URL: this.cfg.LIVEKIT_URL,
-      },
-    );
-    await waitFor(
-      'livekit-sip',
-      () => sipHealthy(url),
-      30_000,
-      () => !!ownedPid(this.paths, 'livekit-sip', 'livekit-sip'),
-    ).catch((err: Error) => {
-      throw new StackError(`${err.message}; see ${join(this.paths.logs, 'livekit-sip.log')}`);
+    this.log(`livekit-sip   start sip:127.0.0.1:${sip}`);
+    startDetached(this.paths, 'livekit-sip', bin, ['--config', this.files.sip], {
+      ...process.env,
+      // livekit-sip reads these in preference to its file; keep them consistent with ours.
+      LIVEKIT_API_KEY: this.cfg.LIVEKIT_API_KEY,
+      LIVEKIT_API_SECRET: this.cfg.LIVEKIT_API_SECRET,
+      LIVEKIT_WS_URL: this.cfg.LIVEKIT_URL,
     });
+    await this.untilHealthy('livekit-sip', () => sipHealthy(this.sipHealthUrl));
   }
 }

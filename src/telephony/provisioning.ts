@@ -68,7 +68,8 @@ export async function setupSip(cfg: Config, client = sipClient(cfg)): Promise<Se
   } else if (
     sameSet(existingIn.numbers, numbers) &&
     sameSet(existingIn.allowedAddresses, allowed) &&
-    existingIn.authUsername === inboundOpts.authUsername
+    existingIn.authUsername === inboundOpts.authUsername &&
+    existingIn.authPassword === inboundOpts.authPassword
   ) {
     inbound = { id: existingIn.sipTrunkId, outcome: 'unchanged' };
   } else {
@@ -94,7 +95,8 @@ export async function setupSip(cfg: Config, client = sipClient(cfg)): Promise<Se
   } else if (
     existingOut.address === cfg.SIP_OUTBOUND_ADDRESS &&
     sameSet(existingOut.numbers, outNumbers) &&
-    existingOut.authUsername === (cfg.SIP_OUTBOUND_USERNAME ?? '')
+    existingOut.authUsername === (cfg.SIP_OUTBOUND_USERNAME ?? '') &&
+    existingOut.authPassword === (cfg.SIP_OUTBOUND_PASSWORD ?? '')
   ) {
     outbound = { id: existingOut.sipTrunkId, outcome: 'unchanged' };
   } else {
@@ -149,4 +151,19 @@ export async function sipStatus(cfg: Config, client = sipClient(cfg)): Promise<S
     client.listSipDispatchRule(),
   ]);
   return { inbound, outbound, dispatch };
+}
+
+/**
+ * A trunk as `sip status` may show it: every secret field dropped, replaced by whether it is
+ * set. LiveKit returns digest passwords in its listings; they must not reach a terminal or a log.
+ */
+export function redactTrunk(trunk: { toJson(): unknown }): Record<string, unknown> {
+  const json = { ...(trunk.toJson() as Record<string, unknown>) };
+  for (const key of Object.keys(json)) {
+    if (/password|secret|token/i.test(key)) {
+      json[`${key}Set`] = Boolean(json[key]);
+      delete json[key];
+    }
+  }
+  return json;
 }

@@ -2,6 +2,7 @@ import type { Room } from '@livekit/rtc-node';
 import { SipClient } from 'livekit-server-sdk';
 import type { Config } from '../config/config.js';
 import type { Action } from '../pipeline/engine-port.js';
+import { sleep } from '../util/async.js';
 import type { CallLifecycle, CallOutcome } from './call-lifecycle.js';
 import type { CallerIdentity } from './sip-identity.js';
 
@@ -23,7 +24,7 @@ export interface ActionContext {
 }
 
 export const NO_TRANSFER_MESSAGE =
-  "I'm sorry, nobody is available to take your call right now. Please call back during business hours. Goodbye.";
+  "I'm sorry, nobody is available to take your call right now. Please call back later. Goodbye.";
 
 /** RFC 4733 event codes: digits are themselves, * is 10, # is 11. */
 export function dtmfCode(digit: string): number | undefined {
@@ -85,7 +86,7 @@ async function sendDtmf(digits: string, ctx: ActionContext) {
     const code = dtmfCode(d);
     if (code === undefined) continue;
     await local.publishDtmf(code, d);
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120);
   }
 }
 

@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AutoSubscribe, type JobContext, type VAD } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import pg from 'pg';
-import { createEngineForFlow, isFlowName } from '../../agents/index.js';
 import { type Config, loadConfig } from '../config/config.js';
-import { PgBookingStore } from '../conversation/booking/pg-store.js';
+import { ConversationEngine } from '../conversation/engine.js';
 import { domainLanguage } from '../conversation/language.js';
 import { toConversationPort } from '../conversation/port.js';
 import { eventsObserver } from '../conversation/recording.js';
@@ -14,6 +12,8 @@ import { CountingSink, makeEvent } from '../events/index.js';
 import { EventProducer } from '../events/producer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { callEnded, callStarted, recordError, registry } from '../observability/metrics.js';
+import { OutboundPolicy } from '../outbound/policy.js';
+import { PiiKeyRing } from '../persistence/pii.js';
 import { type PipelineCall, startPipelineCall } from '../pipeline/call.js';
 import type { PipelineErrorRecord } from '../pipeline/errors.js';
 import { llmAssistFromConfig } from '../providers/openai/llm-assist.js';
@@ -21,7 +21,10 @@ import { selectProviders } from '../providers/select.js';
 import { httpUrl, runActions } from './call-actions.js';
 import { CallLifecycle, type CallOutcome } from './call-lifecycle.js';
 import { dialOut, NotAnsweredError } from './dial-out.js';
+import { trustedMetadata } from './dispatch-signature.js';
+import { FlowResourcePool } from './flow-resources.js';
 import { type JobMetadata, parseJobMetadata } from './job-metadata.js';
+import { callFlow, lookupRoute } from './route-lookup.js';
 import { type CallerIdentity, callerIdentity, loggableCaller } from './sip-identity.js';
 
 /** The caller's audio as the session receives it (silero's rate; see roomInput below). */
@@ -51,10 +54,10 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
   const sink = new CountingSink(producer);
   callStarted();
   const lifecycle = new CallLifecycle(sink, callId);
-  const pool = shared.pool ?? bookingPool(cfg, log);
+  const flowResources = shared.flowResources ?? flowResourcePool(cfg, log);
   // Resources of the process (shared executor) outlive the call: flush, do not close.
   const cleanup: (() => Promise<unknown> | unknown)[] = [
-    () => (shared.pool ? undefined : pool.end()),
+    () => (shared.flowResources ? undefined : flowResources.close()),
     () => (shared.producer ? producer.flush() : producer.close()),
   ];
   let pipeline: PipelineCall | undefined;
@@ -117,19 +120,46 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
   // What the catch below needs to record a call that never connected.
   const setup: { flow?: string; outbound?: JobMetadata['dial'] } = {};
   try {
-    const meta = parseJobMetadata(ctx.job.metadata);
-    const flow = meta.flow ?? cfg.FLOW;
-    setup.flow = flow;
+    const {
+      metadata: meta,
+      ignored,
+      reason,
+    } = trustedMetadata(parseJobMetadata(ctx.job.metadata), {
+      secret: cfg.DISPATCH_SIGNING_SECRET,
+      room: roomName,
+    });
+    if (ignored.length > 0)
+      log.warn({ fields: ignored, reason }, 'dispatch metadata not signed by the control plane: ignored');
     setup.outbound = meta.dial;
-    if (!isFlowName(flow)) throw new Error(`unknown flow "${flow}"`);
-    lifecycle.step('initiated', 'system', { flow, direction: meta.dial ? 'outbound' : 'inbound' });
+    // A dispatched flow (outbound, API) is checked before anything is dialled.
+    let chosen = meta.flow ? callFlow(meta.flow, meta.settings, meta.organization_id) : undefined;
+    setup.flow = meta.flow ?? cfg.FLOW;
+    lifecycle.step('initiated', 'system', {
+      flow: setup.flow,
+      direction: meta.dial ? 'outbound' : 'inbound',
+    });
 
     await ctx.connect(undefined, AutoSubscribe.AUDIO_ONLY);
     lifecycle.step('connecting', 'system');
     const participant = meta.dial
-      ? await waitForCaller(ctx, await dialOut(cfg, meta, roomName, lifecycle))
+      ? await waitForCaller(
+          ctx,
+          await dialOut(cfg, meta, roomName, lifecycle, OutboundPolicy.fromConfig(cfg)),
+        )
       : await waitForCaller(ctx);
     caller = callerIdentity(participant);
+    if (!chosen) {
+      // Inbound: the dialled number's route, else the development default.
+      const route = await lookupRoute(
+        cfg,
+        { ...(caller.trunkNumber ? { number: caller.trunkNumber } : {}) },
+        log,
+      );
+      setup.flow = route?.flow ?? cfg.FLOW;
+      chosen = callFlow(setup.flow, route?.settings ?? meta.settings, route?.organizationId);
+    }
+    const { flow, pkg } = chosen;
+    if (chosen.organizationId) lifecycle.organizationId = chosen.organizationId;
     log.info({ caller: loggableCaller(caller), flow }, 'caller joined');
     lifecycle.step('answered', 'telephony');
     lifecycle.started({
@@ -153,16 +183,24 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
     cleanup.push(startCallHeartbeat(sink, { callId }));
 
     const llm = llmAssistFromConfig(cfg);
-    const engine = createEngineForFlow(
-      flow,
-      { store: new PgBookingStore(pool), timeZone: cfg.BUSINESS_TIMEZONE },
+    const engine = new ConversationEngine(
+      pkg.createFlow({
+        settings: chosen.settings,
+        resources: flowResources.get(pkg),
+        defaultTimeZone: cfg.BUSINESS_TIMEZONE,
+      }),
       {
         callId,
         ...(caller.callerNumber ? { callerNumber: caller.callerNumber } : {}),
         ...(meta.now ? { now: fixedClock(meta.now) } : {}),
         // With an OpenAI-compatible server the LLM proposes slot values; the engine validates.
         ...(llm ? { llm } : {}),
-        observer: eventsObserver({ sink, callId }),
+        observer: eventsObserver({
+          sink,
+          callId,
+          flow,
+          ...(chosen.organizationId ? { organizationId: chosen.organizationId } : {}),
+        }),
       },
     );
     const port = toConversationPort(engine);
@@ -173,8 +211,11 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
         vad,
         // pocketsphinx only hears what its language model knows: the flow's own phrases and
         // slot vocabulary recognise 42 of the 55 scripted utterances exactly, the generic
-        // booking language 26 (measured by the simulate suite).
-        localSttOptions: { language: domainLanguage(engine.flow) },
+        // generic language 26 (measured by the simulate suite).
+        localSttOptions: {
+          language: pkg.vocabulary ? pkg.vocabulary(engine.flow) : domainLanguage(engine.flow),
+          perStateSearch: cfg.LOCAL_STT_PER_STATE,
+        },
         onError: (e) => pipeline?.report(e),
       },
     );
@@ -190,6 +231,7 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
       sink,
       registry,
       labels: { provider: providers.kind, flow },
+      session: { path: cfg.PIPELINE_PATH },
       room: ctx.room,
       roomInput: {
         participantIdentity: participant.identity,
@@ -262,18 +304,21 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
 
 /**
  * What the shared executor hands every call instead of the call's own: one event producer
- * (one Redis connection, one journal) and one booking database pool per process, so a worker
- * with 40 calls holds a handful of connections, not 40 + 80.
+ * (one Redis connection, one journal) and one set of flow resources (stores, pools) per
+ * process, so a worker with 40 calls holds a handful of connections, not 40 + 80.
  */
 export interface SharedCallResources {
   producer?: EventProducer;
-  pool?: pg.Pool;
+  flowResources?: FlowResourcePool;
 }
 
-export function bookingPool(cfg: Config, log: Logger, max = 2): pg.Pool {
-  const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max });
-  pool.on('error', (err) => log.warn({ err: err.message }, 'booking database connection error'));
-  return pool;
+export function flowResourcePool(cfg: Config, log: Logger, maxConnections = 2): FlowResourcePool {
+  return new FlowResourcePool({
+    databaseUrl: cfg.DATABASE_URL,
+    maxConnections,
+    personalData: PiiKeyRing.fromConfig(cfg),
+    warn: (message, err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, message),
+  });
 }
 
 async function waitForCaller(ctx: JobContext, identity?: string): Promise<RemoteParticipant> {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+  CountingSink,
   type callStartedPayload,
   DEFAULT_ORGANIZATION_ID,
   type EventSink,
@@ -32,7 +33,8 @@ export class CallLifecycle {
   constructor(
     private readonly sink: EventSink,
     readonly callId: string,
-    readonly organizationId: string = DEFAULT_ORGANIZATION_ID,
+    /** Set from the call's route before call.started; earlier steps carry the default. */
+    public organizationId: string = DEFAULT_ORGANIZATION_ID,
   ) {}
 
   get ended(): boolean {
@@ -83,11 +85,19 @@ export class CallLifecycle {
           ...(outcome.finalState ? { final_state: outcome.finalState.slice(0, 100) } : {}),
           ended_at: endedAt.toISOString(),
           duration_seconds: Math.max(0, Math.round((endedAt.getTime() - this.startedAt.getTime()) / 1000)),
+          ...this.#declaredCounts(),
         },
         { organizationId: this.organizationId, occurredAt: endedAt },
       ),
     );
     return true;
+  }
+
+  /** What the call handed to the sink so far, for the persister to reconcile against. */
+  #declaredCounts(): { event_counts?: Record<string, number> } {
+    if (!(this.sink instanceof CountingSink)) return {};
+    const { 'call.heartbeat': _beats, 'call.ended': _ended, ...counts } = this.sink.counts;
+    return { event_counts: counts as Record<string, number> };
   }
 
   #emit(make: () => Parameters<EventSink['emit']>[0]): void {

@@ -1,5 +1,7 @@
 import { SipClient } from 'livekit-server-sdk';
 import type { Config } from '../config/config.js';
+import type { OutboundPolicy } from '../outbound/policy.js';
+import { sleep } from '../util/async.js';
 import { httpUrl } from './call-actions.js';
 import type { CallLifecycle } from './call-lifecycle.js';
 import type { JobMetadata } from './job-metadata.js';
@@ -14,8 +16,12 @@ export async function dialOut(
   meta: JobMetadata,
   roomName: string,
   lifecycle: CallLifecycle,
+  policy: OutboundPolicy,
+  organizationId?: string,
 ): Promise<string> {
   const dial = meta.dial!;
+  // Allowlist and per-organization rate, again here: a dispatch may not come from our CLI.
+  await policy.admit(dial.number, organizationId);
   const trunkId = dial.trunk_id ?? (await findOutboundTrunk(cfg));
   const sip = new SipClient(httpUrl(cfg.LIVEKIT_URL), cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
   const identity = `sip-out-${lifecycle.callId.slice(0, 8)}`;
@@ -34,7 +40,7 @@ export async function dialOut(
       // livekit-sip refuses new calls for a moment when its CPU is busy ("cpu exhausted"),
       // before anything rings: try again for a while rather than fail the call outright.
       if (isBridgeBusy(err) && Date.now() + 1000 < retryUntil) {
-        await new Promise((r) => setTimeout(r, 1000));
+        await sleep(1000);
         continue;
       }
       const reason = notAnsweredReason(err, ringS);

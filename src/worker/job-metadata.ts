@@ -7,6 +7,10 @@ import { z } from 'zod';
  */
 export const jobMetadataSchema = z.strictObject({
   flow: z.string().min(1).max(100).optional(),
+  /** The flow's settings for this call (validated by the flow package's settings schema). */
+  settings: z.record(z.string(), z.unknown()).optional(),
+  /** The organization the call belongs to (an outbound or API-started call's route). */
+  organization_id: z.uuid().optional(),
   /** Outbound call: the job dials this number through the outbound trunk, then runs the flow. */
   dial: z
     .strictObject({
@@ -18,6 +22,15 @@ export const jobMetadataSchema = z.strictObject({
     .optional(),
   /** The call's clock for relative dates (tests). */
   now: z.iso.datetime({ offset: true }).optional(),
+  /** The control plane's signature over dial/now (src/worker/dispatch-signature.ts). */
+  auth: z
+    .strictObject({
+      v: z.literal(1),
+      iat: z.number().int().nonnegative(),
+      room: z.string().min(1).max(255),
+      sig: z.string().min(1).max(128),
+    })
+    .optional(),
 });
 
 export type JobMetadata = z.infer<typeof jobMetadataSchema>;

@@ -10,14 +10,14 @@ import {
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { EventProducer } from '../events/producer.js';
-import { withTimeout } from '../events/queue-stats.js';
 import { redactFrameworkLogs } from '../observability/framework-logs.js';
 import { startHttpServer } from '../observability/http.js';
 import { JobMetricsCollector, METRICS_DIR_ENV } from '../observability/job-metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { registry } from '../observability/metrics.js';
 import { loadSileroVad } from '../pipeline/vad.js';
-import { bookingPool, runCallJob } from './call-job.js';
+import { withTimeout } from '../util/async.js';
+import { flowResourcePool, runCallJob } from './call-job.js';
 import { freeTcpPort } from './free-port.js';
 import { SharedProcessServer } from './shared-server.js';
 import { LoopUtilization, WorkerCpu, workerLoad } from './worker-load.js';
@@ -63,21 +63,26 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       ? await sharedExecutor(cfg, log, () => draining)
       : await processExecutor(cfg, options, log, () => draining);
 
-  const http = await startHttpServer(options.httpPort ?? cfg.HTTP_PORT, calls.registry, {
-    ready: () =>
-      draining
-        ? { ready: false, reason: 'draining' }
-        : calls.activeCalls() >= cfg.MAX_CONCURRENT_CALLS
-          ? { ready: false, reason: 'at maximum concurrent calls' }
-          : { ready: true },
-    details: () => ({
-      worker_id: calls.id(),
-      agent_name: cfg.AGENT_NAME,
-      executor: cfg.WORKER_EXECUTOR,
-      active_calls: calls.activeCalls(),
-      draining,
-    }),
-  });
+  const http = await startHttpServer(
+    options.httpPort ?? cfg.HTTP_PORT,
+    calls.registry,
+    {
+      ready: () =>
+        draining
+          ? { ready: false, reason: 'draining' }
+          : calls.activeCalls() >= cfg.MAX_CONCURRENT_CALLS
+            ? { ready: false, reason: 'at maximum concurrent calls' }
+            : { ready: true },
+      details: () => ({
+        worker_id: calls.id(),
+        agent_name: cfg.AGENT_NAME,
+        executor: cfg.WORKER_EXECUTOR,
+        active_calls: calls.activeCalls(),
+        draining,
+      }),
+    },
+    { host: cfg.HTTP_HOST, bearerToken: cfg.HTTP_BEARER_TOKEN },
+  );
   const address = http.address();
   log.info(
     {
@@ -91,13 +96,12 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
     'worker starting',
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    void (async () => {
+  let stopping: Promise<void> | undefined;
+  /** Drain, end the rest, flush and close the producer (inside calls.close()), then exit. */
+  const shutdown = (reason: string, exitCode: number) => {
+    stopping ??= (async () => {
       draining = true;
-      log.info({ signal, active_calls: calls.activeCalls() }, 'draining');
+      log.info({ reason, active_calls: calls.activeCalls() }, 'draining');
       try {
         await calls.drain(cfg.DRAIN_TIMEOUT_SECONDS * 1000);
       } catch (err) {
@@ -105,14 +109,23 @@ export async function runWorker(cfg: Config, options: WorkerRunOptions): Promise
       }
       await calls.close().catch((err) => log.warn({ err: String(err) }, 'closing calls failed'));
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      log.info('worker stopped');
-      process.exit(0);
+      log.info({ reason }, 'worker stopped');
+      process.exit(exitCode);
     })();
+    return stopping;
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
-  await calls.run();
+  try {
+    await calls.run();
+  } catch (err) {
+    log.error({ err: String(err) }, 'lost LiveKit for good');
+  }
+  // run() ends on its own only when LiveKit stayed unreachable past the executor's retries.
+  // The calls in hand still have events to hand over: drain them and close the producer
+  // before exiting, rather than exiting with their events in memory.
+  await (stopping ?? shutdown('livekit-lost', 1));
 }
 
 /** How long closing may take once the drain is over (each call's goodbye is bounded too). */
@@ -199,8 +212,11 @@ async function sharedExecutor(cfg: Config, log: Logger, draining: () => boolean)
   const vad = await loadSileroVad();
   const cpu = new WorkerCpu();
   const loop = new LoopUtilization();
-  // One producer and one booking pool for every call in this process (see SharedCallResources).
-  const resources = { producer: EventProducer.fromConfig(cfg, log), pool: bookingPool(cfg, log, 10) };
+  // One producer and one set of flow resources for every call in this process (see SharedCallResources).
+  const resources = {
+    producer: EventProducer.fromConfig(cfg, log),
+    flowResources: flowResourcePool(cfg, log, 10),
+  };
   const server = new SharedProcessServer({
     wsUrl: cfg.LIVEKIT_URL,
     apiKey: cfg.LIVEKIT_API_KEY,
@@ -231,12 +247,14 @@ async function sharedExecutor(cfg: Config, log: Logger, draining: () => boolean)
     run: () => server.run(),
     drain: (ms) => server.drain(ms),
     close: async () => {
-      await withTimeout(server.close(), CLOSE_TIMEOUT_MS, 'ending the calls').catch((err: Error) =>
-        log.warn({ err: err.message }, 'calls did not all end in time'),
-      );
+      await withTimeout(server.close(), CLOSE_TIMEOUT_MS, 'ending the calls').catch((err: Error) => {
+        // Calls still running would emit into a closed producer: end their records now.
+        const interrupted = resources.producer.interruptOpenCalls('worker_close_timeout');
+        log.warn({ err: err.message, interrupted }, 'calls did not all end in time; recorded as INTERRUPTED');
+      });
       // Always, after the calls: their last events are flushed into Redis or the journal here.
       await resources.producer.close();
-      await resources.pool.end();
+      await resources.flowResources.close();
     },
   };
 }

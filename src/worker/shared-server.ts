@@ -11,8 +11,8 @@ import {
 import { Room, RoomEvent } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import WebSocket from 'ws';
-import { withTimeout } from '../events/queue-stats.js';
 import type { Logger } from '../observability/logger.js';
+import { sleep, withTimeout } from '../util/async.js';
 
 /**
  * The shared-process executor: calls run inside the worker process itself, each in its own
@@ -114,7 +114,7 @@ export class SharedProcessServer {
         if (retries > 16) throw new Error(`cannot reach LiveKit at ${this.#opts.wsUrl}: ${String(err)}`);
         const delay = Math.min(retries * 2, 10);
         this.#log.warn({ err: String(err), retry_in_s: delay }, 'LiveKit connection lost; reconnecting');
-        await new Promise((r) => setTimeout(r, delay * 1000));
+        await sleep(delay * 1000);
       }
     }
   }
@@ -127,7 +127,7 @@ export class SharedProcessServer {
       value: { status: WorkerStatus.WS_FULL, load: 1, jobCount: this.#calls.size },
     });
     const until = Date.now() + timeoutMs;
-    while (this.#calls.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    while (this.#calls.size > 0 && Date.now() < until) await sleep(200);
     if (this.#calls.size > 0)
       throw new Error(`${this.#calls.size} call(s) still active after the drain timeout`);
   }

@@ -32,8 +32,9 @@ export function callerIdentity(
   const id: CallerIdentity = { kind: isSip ? 'sip' : 'web', identity: p.identity };
   if (!isSip) return id;
   const set = (key: keyof CallerIdentity, attr: string) => {
-    const v = a[attr];
-    if (v) (id as unknown as Record<string, string>)[key] = v.slice(0, 64);
+    const v: unknown = a[attr];
+    // Attributes come from the SIP side: anything that is not a non-empty string is ignored.
+    if (typeof v === 'string' && v) (id as unknown as Record<string, string>)[key] = v.slice(0, 64);
   };
   set('sipCallId', SIP_ATTR.callId);
   set('callerNumber', SIP_ATTR.phoneNumber);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { sleep } from '../../src/util/async.js';
 
 export const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 
@@ -32,7 +33,7 @@ export class CliProcess {
       const m = this.output.match(pattern);
       if (m) return m;
       if (this.proc.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     throw new Error(`timed out waiting for ${pattern}; output:\n${this.output.slice(-4000)}`);
   }

@@ -109,3 +109,26 @@ export async function callEvents(
   );
   return r.rows;
 }
+
+/** The worker's last log lines, without the noise a busy machine adds. */
+export function workerLogTail(stack: TelephonyStack, lines = 40): string {
+  return stack.worker.output
+    .split('\n')
+    .filter((l) => !/VAD inference|event loop|not scheduled/.test(l))
+    .slice(-lines)
+    .join('\n');
+}
+
+/** Runs `body`; when it fails, appends each of `sections` (sipp trace, worker log…) to the error. */
+export async function withDiagnostics<T>(
+  body: () => Promise<T>,
+  sections: () => Promise<Record<string, string>>,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    const e = err as Error;
+    for (const [name, text] of Object.entries(await sections())) e.message += `\n--- ${name} ---\n${text}`;
+    throw e;
+  }
+}

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import { RoomCaller } from '../../src/caller/room-caller.js';
+import { sleep } from '../../src/util/async.js';
+import { signDispatchMetadata } from '../../src/worker/dispatch-signature.js';
+import type { JobMetadata } from '../../src/worker/job-metadata.js';
 import {
   createTestDatabase,
   obliterateQueues,
@@ -81,7 +84,16 @@ export async function placeRoomCall(
   await new AgentDispatchClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET).createDispatch(
     roomName,
     agentName,
-    options.metadata ? { metadata: JSON.stringify(options.metadata) } : {},
+    options.metadata
+      ? {
+          metadata: JSON.stringify(
+            signDispatchMetadata(options.metadata as JobMetadata, {
+              secret: cfg.DISPATCH_SIGNING_SECRET,
+              room: roomName,
+            }),
+          ),
+        }
+      : {},
   );
   return { caller, roomName };
 }
@@ -145,6 +157,6 @@ export async function poll<T>(
     const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_LIVEKIT_SECRET, loadConfig } from '../../src/config/config.js';
+import {
+  ConfigError,
+  DEV_LIVEKIT_SECRET,
+  DEV_PII_ENCRYPTION_KEY,
+  DEV_PII_HASH_KEY,
+  loadConfig,
+} from '../../src/config/config.js';
+import { DEV_DISPATCH_SIGNING_SECRET } from '../../src/config/secure-defaults.js';
 
 describe('loadConfig', () => {
   it('defaults to the local stack and the offline providers', () => {
@@ -34,17 +41,57 @@ describe('loadConfig', () => {
     }
   });
 
-  it('refuses dev secrets in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PII_ENCRYPTION_KEY/);
-    const key = 'ab'.repeat(32);
-    expect(() =>
-      loadConfig({
-        NODE_ENV: 'production',
-        PII_ENCRYPTION_KEY: key,
-        PII_HASH_KEY: key,
-        LIVEKIT_API_SECRET: DEV_LIVEKIT_SECRET,
-      }),
-    ).toThrow(/LIVEKIT_API_SECRET/);
+  describe('outside development mode', () => {
+    const own = {
+      VOICE_AGENT_DEV: '0',
+      LIVEKIT_API_KEY: 'prod-key',
+      LIVEKIT_API_SECRET: 'p'.repeat(40),
+      PII_KEYS: `k1:${'ab'.repeat(32)}`,
+      PII_HASH_KEY: 'cd'.repeat(32),
+    };
+    const refusal = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return undefined;
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).variable;
+      }
+    };
+
+    it('is the default: NODE_ENV defaults to production', () => {
+      expect(refusal({ VOICE_AGENT_DEV: '0' })).toBe('LIVEKIT_API_KEY');
+      expect(loadConfig(own).developmentMode).toBe(false);
+      expect(loadConfig({ ...own, VOICE_AGENT_DEV: '1' }).developmentMode).toBe(true);
+      expect(loadConfig({ VOICE_AGENT_DEV: '0', NODE_ENV: 'development' }).developmentMode).toBe(true);
+    });
+
+    it.each([
+      [{ LIVEKIT_API_KEY: 'devkey' }, 'LIVEKIT_API_KEY'],
+      [{ LIVEKIT_API_SECRET: DEV_LIVEKIT_SECRET }, 'LIVEKIT_API_SECRET'],
+      [{ PII_KEYS: '' }, 'PII_KEYS'],
+      [{ PII_HASH_KEY: '' }, 'PII_HASH_KEY'],
+      [{ PII_KEYS: `k1:${DEV_PII_ENCRYPTION_KEY}` }, 'PII_KEYS'],
+      [{ PII_KEYS: '', PII_ENCRYPTION_KEY: DEV_PII_ENCRYPTION_KEY }, 'PII_ENCRYPTION_KEY'],
+      [{ PII_HASH_KEY: DEV_PII_HASH_KEY }, 'PII_KEYS'],
+      [{ DISPATCH_SIGNING_SECRET: DEV_DISPATCH_SIGNING_SECRET }, 'DISPATCH_SIGNING_SECRET'],
+      [{ SIP_ALLOWED_ADDRESSES: '0.0.0.0/0' }, 'SIP_ALLOWED_ADDRESSES'],
+      [{ SIP_ALLOWED_ADDRESSES: '10.0.0.0/8,::/0', SIP_AUTH_USERNAME: 'u' }, 'SIP_ALLOWED_ADDRESSES'],
+    ])('refuses %o naming %s', (change, variable) => {
+      expect(refusal({ ...own, ...change })).toBe(variable);
+    });
+
+    it('accepts an open trunk with digest auth, and own keys', () => {
+      const cfg = loadConfig({
+        ...own,
+        SIP_ALLOWED_ADDRESSES: '0.0.0.0/0',
+        SIP_AUTH_USERNAME: 'carrier',
+        SIP_AUTH_PASSWORD: 'long-secret',
+      });
+      expect(cfg.OUTBOUND_ALLOWLIST).toBe('');
+      expect(cfg.DISPATCH_SIGNING_SECRET).toBeUndefined();
+      expect(cfg.HTTP_HOST).toBe('127.0.0.1');
+    });
   });
 
   it('treats empty strings as unset', () => {

@@ -2,7 +2,7 @@ import { type Extractor, found } from './types.js';
 
 /**
  * One of a fixed set of options by keyword ("a cleaning", "just a check up"). Options are
- * tried in order, so list the more specific first ("cancel" before "appointment"): the first
+ * tried in order, so list the more specific first ("cancel" before "visit"): the first
  * option with a matching keyword wins.
  */
 export function choiceExtractor<T extends string>(

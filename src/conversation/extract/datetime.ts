@@ -19,10 +19,10 @@ import { type ExtractContext, type Extractor, found } from './types.js';
  * Dates and times relative to the call's clock and time zone. Dates go through chrono-node on
  * the digit-normalized text (plus a few phrasings chrono misses: "on the 12th", "a week from
  * friday", "next week tuesday"); times through regexes on the clock-normalized text, because
- * "at 3" on a booking line means 3 PM, which only the flow's opening hours can decide.
+ * "at 3" on a clinic's line means 3 PM, which only the flow's opening hours can decide.
  */
 
-// chrono also reads "the day", "the weekend" or "next week" as dates; a booking needs a day.
+// chrono also reads "the day", "the weekend" or "next week" as dates; a visit needs a day.
 const DATE_WORD =
   /(\d|today|tonight|tomorrow|yesterday|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/;
 const VAGUE = /^(?:next|this|last|a|the)?\s*(?:week|month|year|weekend)s?$/;

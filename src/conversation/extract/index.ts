@@ -9,7 +9,7 @@ export {
   timeExtractor,
 } from './datetime.js';
 export { detectIntents, INTENTS, type Intent, yesNo } from './intents.js';
-export { nameExtractor, titleCase } from './name.js';
+export { nameExtractor, nameExtractorFor, titleCase } from './name.js';
 export { COMMON_FIRST_NAMES, COMMON_LAST_NAMES } from './names-data.js';
 export { cleanText, spokenClock, type Utterance, utterance, wordsToDigits } from './normalize.js';
 export { digitRuns, isValidPhone, phoneExtractor, toE164 } from './phone.js';

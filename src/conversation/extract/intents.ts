@@ -25,14 +25,30 @@ export function yesNo(u: Utterance): { value: boolean; confidence: number } | nu
 export type Intent = 'human' | 'cancel' | 'repeat';
 export const INTENTS: readonly Intent[] = ['human', 'cancel', 'repeat'];
 
+/** What callers say for the built-in intents, for recognizers that need the words up front. */
+export const INTENT_PHRASES: readonly string[] = [
+  'operator',
+  'representative',
+  'a real person',
+  'talk to someone',
+  'speak to a person',
+  'never mind',
+  'cancel',
+  'stop',
+  'goodbye',
+  'repeat that',
+  'say that again',
+  'pardon',
+];
+
 const HUMAN_ALWAYS =
   /\b(operator|representative|receptionist|human|real person|live person|front desk|customer service)\b/;
-// "talk to someone", "put me through to a person"; not "get in to see the doctor" (a booking).
+// "talk to someone", "put me through to a person"; not "get in to see the doctor" (a visit).
 const HUMAN_WITH_VERB =
   /\b(speak|talk|connect|transfer|put me through)\b.*\b(agent|person|someone|somebody|staff|manager|people|team|office)\b/;
 const HUMAN_ALONE = /^(?:an? )?agent(?: please)?$/;
 const CANCEL =
-  /\b(never ?mind|forget (?:it|about it|that)|stop|quit|cancel (?:that|this|it|everything|the booking)|don't want (?:it|to book|an appointment|anything)|hang up|goodbye|bye)\b|^cancel$/;
+  /\b(never ?mind|forget (?:it|about it|that)|stop|quit|cancel (?:that|this|it|everything|the \w+)|don't want (?:it|to \w+|an? \w+|anything)|hang up|goodbye|bye)\b|^cancel$/;
 const REPEAT =
   /\b(repeat|say (?:that|it) again|come again|pardon|what did you say|didn't (?:catch|hear|get) (?:that|it|you)|one more time|say again)\b|^(?:sorry |pardon |excuse me )?(?:what|huh|sorry|excuse me|what was that)$/;
 

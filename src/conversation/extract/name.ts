@@ -18,8 +18,8 @@ const STOP = new Set([
   ...WEEKDAYS,
   ...MONTHS,
   ...`
-  a about actually afternoon again agent ah all also am an and any anytime appointment are around as
-  at available be because booked booking busy but by bye call calling can cancel change correct could
+  a about actually afternoon again agent ah all also am an and any anytime are around as
+  at available be because busy but by bye call calling can cancel change correct could
   did do doing done else er evening fine for forget free from going good goodbye great had have hello
   help her here hey hi him his hmm hoping how huh human i i'd i'll i'm if in interested is it it's
   just like looking me mind morning my name need never next no nope not nothing now of oh ok okay on
@@ -47,7 +47,7 @@ const CUES: [RegExp, number, boolean][] = [
   [/\b(?:i'm|i am)\s+/, 0.75, true],
 ];
 
-const isWord = (w: string) => /^[a-z][a-z'-]*$/.test(w) && !isNumberWord(w);
+const isWord = (w: string) => /^\p{L}[\p{L}\p{M}'-]*$/u.test(w) && !isNumberWord(w);
 
 const capWord = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 
@@ -65,17 +65,17 @@ export function titleCase(name: string): string {
 }
 
 /** Up to three name words from `tokens`, joining spelled letters ("j o h n" → "john"). */
-function takeName(tokens: string[]): string[] {
+function takeName(tokens: string[], stop: ReadonlySet<string>): string[] {
   const letters: string[] = [];
   let i = 0;
-  while (i < tokens.length && /^[a-z]$/.test(tokens[i]!) && tokens[i] !== 'a' && tokens[i] !== 'i') {
+  while (i < tokens.length && /^\p{L}$/u.test(tokens[i]!) && tokens[i] !== 'a' && tokens[i] !== 'i') {
     letters.push(tokens[i]!);
     i++;
   }
   if (letters.length >= 2) return [letters.join('')];
   const words: string[] = [];
   for (const w of tokens) {
-    if (words.length === 3 || STOP.has(w) || !isWord(w)) break;
+    if (words.length === 3 || stop.has(w) || !isWord(w)) break;
     words.push(w);
   }
   // "john smith s m i t h": the spelling repeats the name; drop trailing single letters.
@@ -88,22 +88,32 @@ function confidenceFor(words: string[], base: number): number {
   return Math.min(0.95, known ? base + 0.05 : base - 0.1);
 }
 
-export const nameExtractor: Extractor<string> = (u, ctx) => {
-  const text = u.text;
+/**
+ * A person's name after a cue ("my name is …") or, when asked, alone. `notNames` are the
+ * flow's own words that end a name ("i'd like a reservation"), besides the common ones.
+ */
+export function nameExtractorFor(notNames: readonly string[] = []): Extractor<string> {
+  const stop: ReadonlySet<string> = notNames.length ? new Set([...STOP, ...notNames]) : STOP;
+  return (u, ctx) => extractName(u.text, ctx.asked, stop);
+}
+
+function extractName(text: string, asked: boolean, stop: ReadonlySet<string>) {
   for (const [cue, base, needsKnown] of CUES) {
     const m = cue.exec(text);
     if (!m) continue;
-    const words = takeName(text.slice(m.index + m[0].length).split(' '));
+    const words = takeName(text.slice(m.index + m[0].length).split(' '), stop);
     if (words.length === 0) continue;
-    if (needsKnown && !ctx.asked && !FIRST.has(words[0]!)) continue;
+    if (needsKnown && !asked && !FIRST.has(words[0]!)) continue;
     return found(titleCase(words.join(' ')), confidenceFor(words, base), 'regex');
   }
-  if (!ctx.asked) return null;
+  if (!asked) return null;
   const bare = text.replace(FILLERS, '').replace(/\s+(?:please|thanks|thank you|here|speaking)$/, '');
   const tokens = bare.split(' ').filter(Boolean);
-  const words = takeName(tokens);
+  const words = takeName(tokens, stop);
   // A bare answer must be nothing but the name.
   const spelled = words.length === 1 && tokens.every((t) => t.length === 1);
   if (words.length === 0 || (words.length !== tokens.length && !spelled)) return null;
   return found(titleCase(words.join(' ')), confidenceFor(words, 0.75), 'regex');
-};
+}
+
+export const nameExtractor: Extractor<string> = nameExtractorFor();

@@ -131,13 +131,16 @@ export function isNumberWord(w: string): boolean {
 export function cleanText(raw: string): string {
   return (
     raw
+      // NFC so "José" typed with a combining accent matches the precomposed one.
+      .normalize('NFC')
       .toLowerCase()
       .replace(/[’‘`]/g, "'")
       .replace(/\b([ap])\.\s?m\.?/g, '$1m')
       .replace(/o'\s?clock|o clock/g, "o'clock")
       // Keep typed dates (3/20) whole; every other symbol becomes a space.
       .replace(/(\d)\/(\d)/g, '$1\uE000$2')
-      .replace(/[^a-z0-9:'\s\uE000]+/g, ' ')
+      // Letters of every script stay (names keep their accents: "José García").
+      .replace(/[^\p{L}\p{M}0-9:'\s\uE000]+/gu, ' ')
       .replace(/\uE000/g, '/')
       .replace(/(^|\s)'+|'+(\s|$)/g, ' ')
       .replace(/\s+/g, ' ')

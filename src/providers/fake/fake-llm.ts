@@ -1,4 +1,5 @@
 import { type APIConnectOptions, llm, shortuuid } from '@livekit/agents';
+import { sleep } from '../../util/async.js';
 
 /**
  * FAKE LLM for tests and benchmarks: answers instantly (one chunk, zero latency unless
@@ -76,7 +77,7 @@ class FakeLLMStream extends llm.LLMStream {
   protected async run(): Promise<void> {
     const text = lastUserText(this.chatCtx) ?? '';
     this.#fake.requests.push(text);
-    if (this.#fake.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#fake.delayMs));
+    if (this.#fake.delayMs > 0) await sleep(this.#fake.delayMs);
     this.queue.put({
       id: shortuuid('fake_llm_'),
       delta: { role: 'assistant', content: this.#fake.respond(text) },

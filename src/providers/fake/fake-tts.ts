@@ -1,5 +1,6 @@
 import { type APIConnectOptions, shortuuid, tts } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
+import { sleep } from '../../util/async.js';
 
 /**
  * FAKE text-to-speech for tests, benchmarks and the simulator: it returns a short, audible
@@ -82,7 +83,7 @@ class FakeChunkedStream extends tts.ChunkedStream {
 
   protected async run(): Promise<void> {
     const { sampleRate, frequencyHz, amplitude, delayMs } = this.#tts.options;
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs > 0) await sleep(delayMs);
     const totalMs = this.#tts.durationFor(this.inputText);
     const frameSamples = Math.round((sampleRate * FRAME_MS) / 1000);
     const frames = Math.max(1, Math.round(totalMs / FRAME_MS));

@@ -5,11 +5,11 @@ import { normalizeText } from './normalize.js';
 /**
  * What callers of one flow are expected to say, supplied by the conversation engine so the
  * offline recognizer can restrict its search to the domain (generic English: 73–94 % WER on
- * booking calls; a small domain 3-gram or grammar: single digits).
+ * scripted calls; a small domain 3-gram or grammar: single digits).
  *
  * ```ts
  * const language: DomainLanguage = {
- *   phrases: ['I want to book an appointment', 'my name is {first_name} {last_name}', 'next {weekday}'],
+ *   phrases: ['I want to pay my bill', 'my name is {first_name} {last_name}', 'next {weekday}'],
  *   slots: { weekday: ['monday', 'tuesday'], first_name: ['john', 'maria'], last_name: ['smith'] },
  *   words: ['yes', 'no'],
  * };
@@ -56,7 +56,7 @@ export interface CompiledLanguage {
 export interface CompileOptions {
   /**
    * JSGF: accept a sequence of phrases in one utterance (`<phrase>+`). Default false: on the
-   * booking fixtures the loop let single letters and digits in as insertions (21 % WER vs 5 %)
+   * scripted fixtures the loop let single letters and digits in as insertions (21 % WER vs 5 %)
    * and made decoding ~3× slower.
    */
   grammarRepeat?: boolean;

@@ -2,7 +2,6 @@
  * Fully offline speech providers: recognition on pocketsphinx (restricted to the flow's domain
  * language), synthesis on flite / espeak-ng. See ARCHITECTURE.md, "Offline speech".
  */
-export { APPOINTMENT_BOOKING_LANGUAGE } from './booking-language.js';
 export {
   DEFAULT_ACOUSTIC_MODEL,
   DEFAULT_DICTIONARY,
@@ -17,6 +16,8 @@ export {
   type DomainLanguage,
   type OutOfVocabulary,
 } from './domain-language.js';
+export { buildExpectationGrammar, type ExpectationGrammar } from './expectation-grammar.js';
+export { COMMON_FIRST_NAMES, COMMON_LAST_NAMES, isLikelyName, type NameCheckOptions } from './names.js';
 export { normalizeSentence, normalizeText, numberToWords, ordinalToWords } from './normalize.js';
 export {
   assertSphinxAvailable,
@@ -28,14 +29,6 @@ export {
   type SphinxRecognizerOptions,
 } from './recognizer.js';
 export { LocalSpeechStream, LocalSTT, type LocalSTTOptions } from './stt.js';
-export {
-  findExecutable,
-  parseVoice,
-  SentenceBuffer,
-  splitSentences,
-  synthesizeText,
-  type VoiceSpec,
-  voiceSampleRate,
-} from './synth.js';
+export * from './synth.js';
 export { LocalChunkedStream, LocalSynthesizeStream, LocalTTS, type LocalTTSOptions } from './tts.js';
 export { pooledWer, type WordErrors, wordErrors } from './wer.js';

@@ -1,25 +1,19 @@
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { NoiseFloor } from '../../audio/level.js';
 import { Resampler } from '../../audio/resample.js';
+import type { Expectation } from '../../contracts/expectation.js';
+import { DEFAULT_ACOUSTIC_MODEL, DEFAULT_DICTIONARY, PronouncingDictionary } from './dictionary.js';
+import type { CompiledLanguage, CompileOptions, DomainLanguage } from './domain-language.js';
 import {
-  DEFAULT_ACOUSTIC_MODEL,
-  DEFAULT_DICTIONARY,
-  DEFAULT_GENERIC_LM,
-  LocalSpeechUnavailableError,
-  PronouncingDictionary,
-} from './dictionary.js';
-import {
-  type CompiledLanguage,
-  type CompileOptions,
-  compileDomainLanguage,
-  type DomainLanguage,
-} from './domain-language.js';
-import { type DecoderFinal, type FromDecoder, type SearchSpec, startDecoderWorker } from './sphinx-worker.js';
+  assertSphinxAvailable,
+  DEFAULT_CMN_INIT,
+  expectationGrammar,
+  featParamsWith,
+  locateLibrary,
+  prepareLanguage,
+} from './sphinx-setup.js';
+import { type DecoderFinal, type FromDecoder, startDecoderWorker } from './sphinx-worker.js';
 
 /** The decoder's input rate. Everything is resampled to it. */
 export const DECODER_SAMPLE_RATE = 16000;
@@ -65,6 +59,8 @@ export interface SphinxRecognizerOptions {
    * caller. Default {@link DEFAULT_CMN_INIT}; null keeps the acoustic model's own.
    */
   cmnInit?: readonly number[] | null;
+  /** Hypotheses returned per final transcript (n-best, best first). Default 5; 1 disables. */
+  nbest?: number;
   /** Extra pocketsphinx arguments, e.g. { '-lw': '8' }. */
   decoderArgs?: Record<string, string>;
 }
@@ -75,6 +71,13 @@ export interface RecognitionResult {
   confidence: number;
   /** Words with their posterior probabilities. */
   words: Array<{ word: string; confidence: number }>;
+  /**
+   * N-best hypotheses, best first (the first is `text`), each with a confidence: the best's
+   * is `confidence`, the others' scaled by their path score relative to the best.
+   */
+  alternatives: Array<{ text: string; confidence: number }>;
+  /** The search that decoded it: '' for the flow's language, else the expectation grammar's name. */
+  search: string;
   /** Audio in this utterance, ms. */
   audioMs: number;
   /** Decoder time: all chunk processing, slowest chunk, and the end-of-utterance pass. */
@@ -83,138 +86,19 @@ export interface RecognitionResult {
   endMs: number;
 }
 
+export {
+  assertSphinxAvailable,
+  DEFAULT_CMN_INIT,
+  expectationGrammar,
+  type PreparedLanguage,
+  prepareLanguage,
+} from './sphinx-setup.js';
+
 export interface SphinxRecognizerEvents {
   partial: [text: string];
   /** The decoder's voice-activity detector changed state. */
   speech: [inSpeech: boolean];
   error: [error: Error];
-}
-
-export interface PreparedLanguage {
-  compiled: CompiledLanguage | undefined;
-  dictPath: string;
-  search: SearchSpec;
-}
-
-const prepared = new Map<string, PreparedLanguage>();
-
-/**
- * Starting cepstral mean for our input chain (resampled to 16 kHz, -54 dBFS noise floor): the
- * value the decoder's live CMN converged to over the fixture utterances, averaged over 16 kHz
- * and 8 kHz μ-law input. The model's own (41.00,-5.29,-0.12,5.09,…) is far from it — the
- * first update jumps c0 from 41 to ~56 — which is why the first utterance of a fresh decoder
- * was misheard (8 kHz WER 19.7 % without re-decoding, 13.8 % with this start value).
- */
-export const DEFAULT_CMN_INIT: readonly number[] = [
-  55.88, 3.85, 1.03, 19.04, -1.27, -3.71, 5.18, -4.79, -0.67, 0.08, 0.22, 4.23, -0.72,
-];
-
-/**
- * pocketsphinx takes -cmninit from the model's feat.params over the command line, so a custom
- * start value means a copy of feat.params with that line replaced.
- */
-function featParamsWith(acousticModel: string, cmnInit: readonly number[]): string {
-  if (cmnInit.length !== 13 || cmnInit.some((v) => !Number.isFinite(v))) {
-    throw new RangeError(`cmnInit needs 13 finite numbers, got ${cmnInit.length}`);
-  }
-  const original = readFileSync(join(acousticModel, 'feat.params'), 'utf8');
-  const line = `-cmninit ${cmnInit.map((v) => v.toFixed(2)).join(',')}`;
-  const text = /^-cmninit .*$/m.test(original)
-    ? original.replace(/^-cmninit .*$/m, line)
-    : `${original.trimEnd()}\n${line}\n`;
-  const path = join(
-    cacheDir(),
-    `feat-${createHash('sha256').update(acousticModel).update(text).digest('hex').slice(0, 16)}.params`,
-  );
-  writeOnce(path, text);
-  return path;
-}
-
-function cacheDir(): string {
-  const dir = join(tmpdir(), `voice-agent-sphinx-${process.getuid?.() ?? 'u'}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-function writeOnce(path: string, content: string): void {
-  if (existsSync(path)) return;
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
-}
-
-/**
- * Compiles a domain language and writes its dictionary, LM and grammar to a content-addressed
- * cache directory (shared by every recognizer using the same language).
- */
-export function prepareLanguage(
-  language: DomainLanguage | undefined,
-  search: SearchMode = 'ngram',
-  dictionaryPath = DEFAULT_DICTIONARY,
-  compileOptions: CompileOptions = {},
-): PreparedLanguage {
-  if (!language) {
-    if (!existsSync(DEFAULT_GENERIC_LM))
-      throw new LocalSpeechUnavailableError(`Generic LM ${DEFAULT_GENERIC_LM} not found`);
-    return {
-      compiled: undefined,
-      dictPath: dictionaryPath,
-      search: { kind: 'generic', path: DEFAULT_GENERIC_LM },
-    };
-  }
-  const key = `${search}\u0000${dictionaryPath}\u0000${JSON.stringify(compileOptions)}\u0000${JSON.stringify(language)}`;
-  const hit = prepared.get(key);
-  if (hit) return hit;
-  const dict = PronouncingDictionary.load(dictionaryPath);
-  const compiled = compileDomainLanguage(language, dict, compileOptions);
-  const dir = cacheDir();
-  const dictPath = join(dir, `${compiled.hash}.dict`);
-  writeOnce(dictPath, compiled.dictionary);
-  let spec: SearchSpec;
-  if (search === 'grammar') {
-    const path = join(dir, `${compiled.hash}.gram`);
-    writeOnce(path, compiled.jsgf);
-    spec = { kind: 'grammar', path };
-  } else {
-    const path = join(dir, `${compiled.hash}.arpa`);
-    writeOnce(path, compiled.arpa);
-    spec = { kind: 'ngram', path };
-  }
-  const result = { compiled, dictPath, search: spec };
-  prepared.set(key, result);
-  return result;
-}
-
-function locateLibrary(name: string): string {
-  const dirs = [
-    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/lib/x86_64-linux-gnu',
-    '/usr/lib/aarch64-linux-gnu',
-    '/usr/lib',
-    '/usr/local/lib',
-  ];
-  for (const dir of dirs) {
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  return name; // not found in the usual places: leave it to the dynamic loader
-}
-
-/**
- * Throws LocalSpeechUnavailableError (with the setup hint) unless the pocketsphinx library, the
- * acoustic model and the dictionary are installed. Cheap: file-existence checks only.
- */
-export function assertSphinxAvailable(
-  options: Pick<SphinxRecognizerOptions, 'acousticModel' | 'dictionary'> = {},
-): void {
-  const model = options.acousticModel ?? DEFAULT_ACOUSTIC_MODEL;
-  if (!existsSync(join(model, 'mdef')))
-    throw new LocalSpeechUnavailableError(`Acoustic model ${model} not found`);
-  const dict = options.dictionary ?? DEFAULT_DICTIONARY;
-  if (!existsSync(dict)) throw new LocalSpeechUnavailableError(`Pronouncing dictionary ${dict} not found`);
-  for (const lib of ['libpocketsphinx.so.3', 'libsphinxbase.so.3']) {
-    if (locateLibrary(lib) === lib) throw new LocalSpeechUnavailableError(`${lib} not found`);
-  }
 }
 
 /**
@@ -255,6 +139,9 @@ export class SphinxRecognizer extends EventEmitter<SphinxRecognizerEvents> {
   private readonly dictionaryPath: string;
   private readonly compileOptions: CompileOptions;
   private words: Set<string>;
+  /** Searches this decoder holds (besides its first), and the one `open` turns use. */
+  private readonly searches = new Set<string>();
+  private openSearch = '';
 
   private constructor(options: SphinxRecognizerOptions) {
     super();
@@ -270,7 +157,7 @@ export class SphinxRecognizer extends EventEmitter<SphinxRecognizerEvents> {
     );
     this.compiled = lang.compiled;
     this.words = new Set(lang.compiled?.vocabulary ?? []);
-    this.searchMode = lang.search.kind;
+    this.searchMode = lang.search.kind === 'jsgf' ? 'grammar' : lang.search.kind;
     this.noiseDbfs = options.noiseFloorDbfs === null ? null : (options.noiseFloorDbfs ?? -54);
     const args: Record<string, string> = {
       '-hmm': acousticModel,
@@ -288,6 +175,7 @@ export class SphinxRecognizer extends EventEmitter<SphinxRecognizerEvents> {
       sphinxbaseLib: locateLibrary('libsphinxbase.so.3'),
       args: Object.entries(args).flat(),
       search: lang.search,
+      nbest: Math.max(1, options.nbest ?? 5),
       partialEvery: Math.max(1, Math.round((options.partialIntervalMs ?? 100) / 20)),
       redecodeUntilMs: options.redecodeUntilMs ?? 10_000,
     });
@@ -439,6 +327,11 @@ export class SphinxRecognizer extends EventEmitter<SphinxRecognizerEvents> {
       text: f.text,
       confidence: f.confidence,
       words: f.words,
+      alternatives: f.alternatives.map((a, i) => ({
+        text: a.text,
+        confidence: i === 0 ? f.confidence : f.confidence * a.relative,
+      })),
+      search: f.search,
       audioMs: f.audioMs,
       processMs: f.processMs,
       maxChunkMs: f.maxChunkMs,
@@ -469,12 +362,46 @@ export class SphinxRecognizer extends EventEmitter<SphinxRecognizerEvents> {
       this.inSpeech = false;
     }
     (this as { compiled: CompiledLanguage | undefined }).compiled = lang.compiled;
+    this.openSearch = `domain${++this.searchCount}`;
+    this.worker.postMessage({ type: 'search', name: this.openSearch, search: lang.search, words });
+  }
+
+  /**
+   * Restricts the next utterances to what `expectation` allows (digits, a date/time grammar,
+   * yes/no/correction, a menu, names, spelling; its intent phrases always), switching the
+   * decoder's search without reloading models: each grammar is built once and kept in the
+   * decoder under its name. `open` (or undefined) goes back to the flow's language. Call it
+   * between utterances; an open utterance is closed first. Returns the search name.
+   */
+  expect(expectation: Expectation | undefined): string {
+    this.assertUsable();
+    if (this.active) {
+      this.active = false;
+      this.inSpeech = false;
+    }
+    if (!expectation || expectation.kind === 'open') {
+      this.worker.postMessage({ type: 'search', name: this.openSearch, words: [] });
+      return this.openSearch;
+    }
+    const grammar = expectationGrammar(expectation, this.dictionaryPath);
+    const dict = PronouncingDictionary.load(this.dictionaryPath);
+    const words: Array<[string, string]> = [];
+    for (const w of grammar.words) {
+      if (this.words.has(w)) continue;
+      this.words.add(w);
+      dict.pronunciations(w).forEach((p, i) => {
+        words.push([i === 0 ? w : `${w}(${i + 1})`, p]);
+      });
+    }
+    const fresh = !this.searches.has(grammar.name);
+    this.searches.add(grammar.name);
     this.worker.postMessage({
       type: 'search',
-      name: `domain${++this.searchCount}`,
-      search: lang.search,
+      name: grammar.name,
+      ...(fresh ? { search: { kind: 'jsgf' as const, text: grammar.jsgf } } : {}),
       words,
     });
+    return grammar.name;
   }
 
   async close(): Promise<void> {

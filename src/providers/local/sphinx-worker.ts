@@ -15,6 +15,8 @@ import { Worker } from 'node:worker_threads';
 export type SearchSpec =
   | { kind: 'ngram'; path: string }
   | { kind: 'grammar'; path: string }
+  /** A JSGF grammar given as text (per-state grammars, built at run time). */
+  | { kind: 'jsgf'; text: string }
   /** The model's generic English LM (poor: use only without a domain). */
   | { kind: 'generic'; path: string };
 
@@ -25,6 +27,8 @@ export interface DecoderInit {
   /** pocketsphinx command-line style arguments (model, dictionary, tuning). */
   args: string[];
   search: SearchSpec;
+  /** How many n-best hypotheses to return with each final transcript (the best included). */
+  nbest: number;
   /** Look up the partial hypothesis every N audio messages (default 1). */
   partialEvery: number;
   /**
@@ -38,8 +42,12 @@ export type ToDecoder =
   | { type: 'start'; utt: number }
   | { type: 'audio'; utt: number; pcm: Int16Array }
   | { type: 'end'; utt: number }
-  /** Switch search between utterances; `words` are [word, phones] pairs to add first. */
-  | { type: 'search'; name: string; search: SearchSpec; words: Array<[string, string]> }
+  /**
+   * Switch search between utterances; `words` are [word, phones] pairs to add first. A name
+   * the decoder already holds is switched to without rebuilding; `search` omitted means
+   * "switch to that existing search" ('' names the search the decoder started with).
+   */
+  | { type: 'search'; name: string; search?: SearchSpec; words: Array<[string, string]> }
   | { type: 'close' };
 
 export interface DecoderFinal {
@@ -52,6 +60,13 @@ export interface DecoderFinal {
   confidence: number;
   /** Recognized words with their posterior probabilities. */
   words: Array<{ word: string; confidence: number }>;
+  /**
+   * The decoder's n-best list (best first, duplicates removed), each with its path score and a
+   * confidence relative to the best: 1.0001^(score - bestScore), so the best has 1.
+   */
+  alternatives: Array<{ text: string; score: number; relative: number }>;
+  /** Name of the search that decoded this utterance. */
+  search: string;
   /** Audio given to this utterance, in ms (16 kHz). */
   audioMs: number;
   /** Time spent in ps_process_raw for this utterance, and the slowest single call. */
@@ -121,7 +136,19 @@ export function decoderWorkerMain(init: DecoderInit, port: Port, koffi: Koffi): 
   const ps_set_jsgf_file = ps.func('int ps_set_jsgf_file(void *ps, const char *name, const char *path)');
   const ps_set_search = ps.func('int ps_set_search(void *ps, const char *name)');
   const ps_add_word = ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)');
+  const ps_set_jsgf_string = ps.func(
+    'int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf_string)',
+  );
+  const ps_get_search = ps.func('const char *ps_get_search(void *ps)');
+  const ps_nbest = ps.func('void *ps_nbest(void *ps)');
+  const ps_nbest_next = ps.func('void *ps_nbest_next(void *nbest)');
+  const ps_nbest_hyp = ps.func('const char *ps_nbest_hyp(void *nbest, _Out_ int32_t *score)');
+  const ps_nbest_free = ps.func('void ps_nbest_free(void *nbest)');
 
+  if (init.search.kind === 'jsgf') {
+    port.postMessage({ type: 'error', fatal: true, message: 'the initial search must be a file' });
+    return;
+  }
   const searchArgs = init.search.kind === 'grammar' ? ['-jsgf', init.search.path] : ['-lm', init.search.path];
   const argv = [...init.args, ...searchArgs];
   const config = cmd_ln_parse_r(null, ps_args(), argv.length, argv, 1);
@@ -145,6 +172,39 @@ export function decoderWorkerMain(init: DecoderInit, port: Port, koffi: Koffi): 
   }
   // ps_init retained the config; drop our reference.
   cmd_ln_free_r(config);
+  const initialSearch = (ps_get_search(decoder) as string | null) ?? '_default';
+  const searches = new Set<string>([initialSearch]);
+  let currentSearch = initialSearch;
+  const stale = new Set<string>();
+  const internalName = new Map<string, string>();
+  let rebuilds = 0;
+  const specs = new Map<string, SearchSpec>([[initialSearch, init.search]]);
+
+  // Lattice n-best: unique texts, best first; stops early (freeing the iterator) at init.nbest.
+  const nbestList = (best: { text: string; score: number }) => {
+    const out = [{ text: best.text, score: best.score, relative: 1 }];
+    if (init.nbest <= 1 || !best.text) return out;
+    const seen = new Set([best.text]);
+    let nb = ps_nbest(decoder);
+    let steps = 0;
+    while (nb && out.length < init.nbest && steps++ < init.nbest * 20) {
+      const sc = [0];
+      const raw = (ps_nbest_hyp(nb, sc) as string | null) ?? '';
+      const text = raw
+        .split(/\s+/)
+        .filter((w) => w && !/^[<[+]/.test(w))
+        .map((w) => w.replace(/\(\d+\)$/, ''))
+        .join(' ');
+      if (text && !seen.has(text)) {
+        seen.add(text);
+        const score = sc[0] ?? 0;
+        out.push({ text, score, relative: Math.min(1, 1.0001 ** (score - best.score)) });
+      }
+      nb = ps_nbest_next(nb);
+    }
+    if (nb) ps_nbest_free(nb);
+    return out;
+  };
 
   let utt = -1;
   let started = false;
@@ -265,6 +325,7 @@ export function decoderWorkerMain(init: DecoderInit, port: Port, koffi: Koffi): 
           });
         }
         const confidence = words.length ? words.reduce((a, w) => a + w.confidence, 0) / words.length : 0;
+        const alternatives = nbestList({ text, score });
         const endMs = performance.now() - t;
         port.postMessage({
           type: 'final',
@@ -273,6 +334,8 @@ export function decoderWorkerMain(init: DecoderInit, port: Port, koffi: Koffi): 
           score,
           confidence,
           words,
+          alternatives,
+          search: currentSearch === initialSearch ? '' : currentSearch,
           audioMs: samples / 16,
           processMs,
           maxChunkMs,
@@ -286,18 +349,37 @@ export function decoderWorkerMain(init: DecoderInit, port: Port, koffi: Koffi): 
           ps_end_utt(decoder);
           started = false;
         }
-        for (const [word, phones] of msg.words) ps_add_word(decoder, word, phones, 1);
-        const rc =
-          msg.search.kind === 'grammar'
-            ? ps_set_jsgf_file(decoder, msg.name, msg.search.path)
-            : ps_set_lm_file(decoder, msg.name, msg.search.path);
-        if (rc < 0 || ps_set_search(decoder, msg.name) < 0) {
-          port.postMessage({
-            type: 'error',
-            fatal: false,
-            message: `could not switch search to ${msg.search.path}`,
-          });
+        const name = msg.name || initialSearch;
+        if (msg.search) specs.set(name, msg.search);
+        const spec = specs.get(name);
+        // Searches built before ps_add_word keep the old dictionary's size and crash the
+        // decoder when used again (even the one current during the add), so each is rebuilt
+        // from its spec — a JSGF text or a small LM file; the acoustic model stays loaded —
+        // when next switched to.
+        if (msg.words.length) for (const other of searches) stale.add(other);
+        for (let i = 0; i < msg.words.length; i++) {
+          const [word, phones] = msg.words[i] as [string, string];
+          ps_add_word(decoder, word, phones, i === msg.words.length - 1 ? 1 : 0);
+        }
+        let rc = 0;
+        if (!searches.has(name) || msg.search || stale.has(name)) {
+          // A fresh decoder-side name each time: replacing a search under its own name frees
+          // one the decoder may still reference.
+          const internal = `${name}#${++rebuilds}`;
+          if (!spec) rc = -1;
+          else if (spec.kind === 'jsgf') rc = ps_set_jsgf_string(decoder, internal, spec.text);
+          else if (spec.kind === 'grammar') rc = ps_set_jsgf_file(decoder, internal, spec.path);
+          else rc = ps_set_lm_file(decoder, internal, spec.path);
+          if (rc >= 0) {
+            searches.add(name);
+            stale.delete(name);
+            internalName.set(name, internal);
+          }
+        }
+        if (rc < 0 || ps_set_search(decoder, internalName.get(name) ?? name) < 0) {
+          port.postMessage({ type: 'error', fatal: false, message: `could not switch search to ${name}` });
         } else {
+          currentSearch = name;
           port.postMessage({ type: 'search-set', name: msg.name });
         }
         break;

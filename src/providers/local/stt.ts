@@ -9,6 +9,7 @@ import {
 } from '@livekit/agents';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { downmixToMono } from '../../audio/pcm.js';
+import type { Expectation } from '../../contracts/expectation.js';
 import type { DomainLanguage } from './domain-language.js';
 import {
   assertSphinxAvailable,
@@ -29,6 +30,13 @@ export interface LocalSTTOptions extends SphinxRecognizerOptions {
    * - 'manual': only on flush() / endInput().
    */
   endpointing?: 'vad' | 'manual';
+  /**
+   * Switch to the grammar search the conversation's expectation names (digits, dates, times,
+   * confirmations) before each answer. Off by default (LOCAL_STT_PER_STATE): on the ten
+   * booking scripts at audio level the switch sometimes lands one turn late and a phone number
+   * is decoded with the time grammar; until that is fixed the flow's language model hears every turn.
+   */
+  perStateSearch?: boolean;
 }
 
 /**
@@ -45,10 +53,26 @@ export interface LocalSTTOptions extends SphinxRecognizerOptions {
  * caller speaks; the final transcript comes ~`endSilenceMs` after they stop (or at once on
  * flush()). START_OF_SPEECH / END_OF_SPEECH are emitted too, so `turnDetection: 'stt'` works.
  */
+/**
+ * Answers a grammar can hold whole: digits, dates, times and confirmations (with their
+ * corrections). Names, menus and spelling stay on the flow's open language model for now: a
+ * grammar maps anything said to its nearest phrase, so a caller answering the greeting in
+ * words the menu does not list ("I'd like to book…") was heard as another option, and there is
+ * no fallback yet from an out-of-grammar answer (bench:recognition, docs/BENCHMARKS.md).
+ */
+const GRAMMAR_KINDS = new Set<Expectation['kind']>(['digits', 'date', 'time', 'datetime', 'confirm']);
+
+function grammarWorthy(expectation: Expectation | undefined): expectation is Expectation {
+  return expectation !== undefined && GRAMMAR_KINDS.has(expectation.kind);
+}
+
 export class LocalSTT extends stt.STT {
   label = 'local.STT';
   #options: LocalSTTOptions;
   #spare: Promise<SphinxRecognizer> | undefined;
+  #expectation: Expectation | undefined;
+  /** The last finals' n-best lists by transcript text (the engine only receives the text). */
+  readonly #recentAlternatives = new Map<string, Array<{ text: string; confidence: number }>>();
   readonly #streams = new Set<LocalSpeechStream>();
 
   constructor(options: LocalSTTOptions = {}) {
@@ -97,6 +121,42 @@ export class LocalSTT extends stt.STT {
     for (const s of this.#streams) s.setLanguage(language);
   }
 
+  /**
+   * What the conversation waits for next (the engine's Expectation after each reply): open
+   * streams switch their decoder's search before the caller's next words — at once when no
+   * speech is in progress, else when the current utterance ends — and new streams start with
+   * it. `undefined` or kind `open` returns to the flow's language.
+   */
+  expect(expectation: Expectation | undefined): void {
+    const search = this.#options.perStateSearch && grammarWorthy(expectation) ? expectation : undefined;
+    this.#expectation = search;
+    for (const s of this.#streams) s.expect(search);
+  }
+
+  get expectation(): Expectation | undefined {
+    return this.#expectation;
+  }
+
+  /** The n-best list of a recent final transcript with this text (best first), if any. */
+  alternativesFor(text: string): Array<{ text: string; confidence: number }> | undefined {
+    return this.#recentAlternatives.get(text.trim());
+  }
+
+  /** @internal streams record each final's n-best here. */
+  rememberAlternatives(alternatives: readonly stt.SpeechData[]): void {
+    const best = alternatives[0]?.text.trim();
+    if (!best) return;
+    this.#recentAlternatives.delete(best);
+    this.#recentAlternatives.set(
+      best,
+      alternatives.map((a) => ({ text: a.text, confidence: a.confidence })),
+    );
+    for (const key of this.#recentAlternatives.keys()) {
+      if (this.#recentAlternatives.size <= 16) break;
+      this.#recentAlternatives.delete(key);
+    }
+  }
+
   /** Loads a decoder ahead of the next stream() so its first words are not delayed by model loading. */
   prewarm(): void {
     if (this.#spare) return;
@@ -114,6 +174,7 @@ export class LocalSTT extends stt.STT {
     const frame = mergeFrames(buffer);
     const rec = await this.#takeRecognizer();
     try {
+      if (this.#expectation) rec.expect(this.#expectation);
       rec.start();
       rec.push(downmixToMono(frame.data, frame.channels), frame.sampleRate);
       const r = await rec.end();
@@ -121,7 +182,7 @@ export class LocalSTT extends stt.STT {
       return {
         type: stt.SpeechEventType.FINAL_TRANSCRIPT,
         requestId: shortuuid(),
-        alternatives: [speechData(r, this.#languageCode(), 0, duration)],
+        alternatives: speechAlternatives(r, this.#languageCode(), 0, duration),
       };
     } finally {
       await rec.close();
@@ -130,6 +191,7 @@ export class LocalSTT extends stt.STT {
 
   stream(options?: { connOptions?: APIConnectOptions }): LocalSpeechStream {
     const s = new LocalSpeechStream(this, this.#takeRecognizer(), this.#options, options?.connOptions);
+    if (this.#expectation) s.expect(this.#expectation);
     this.#streams.add(s);
     s.onDone(() => this.#streams.delete(s));
     return s;
@@ -147,29 +209,41 @@ export class LocalSTT extends stt.STT {
   }
 }
 
-function speechData(
+/**
+ * The final transcript and the decoder's other hypotheses (n-best, best first), so the engine
+ * can take the best one that parses for the state. The first carries the word posteriors and
+ * which search heard it ('' = the flow's language, else the expectation grammar's name).
+ */
+function speechAlternatives(
   r: RecognitionResult,
   language: LanguageCode,
   startTime: number,
   endTime: number,
-): stt.SpeechData {
-  return {
+): [stt.SpeechData, ...stt.SpeechData[]] {
+  const best: stt.SpeechData = {
     language,
     text: r.text,
     startTime,
     endTime,
     confidence: r.confidence,
-    metadata: { words: r.words, decodeMs: r.processMs + r.endMs },
+    metadata: { words: r.words, decodeMs: r.processMs + r.endMs, search: r.search },
   };
+  const others = r.alternatives
+    .slice(1)
+    .map((a) => ({ language, text: a.text, startTime, endTime, confidence: a.confidence }));
+  return [best, ...others];
 }
 
 export class LocalSpeechStream extends stt.SpeechStream {
   label = 'local.SpeechStream';
   readonly #recognizer: Promise<SphinxRecognizer>;
+  readonly #provider: LocalSTT;
   readonly #endpointing: 'vad' | 'manual';
   readonly #endSilence: number;
   readonly #language: LanguageCode;
   #pendingLanguage: DomainLanguage | undefined;
+  /** null: nothing pending; undefined inside: back to the flow's language. */
+  #pendingExpectation: { value: Expectation | undefined } | null = null;
   #doneCallbacks: Array<() => void> = [];
   #done = false;
 
@@ -181,6 +255,7 @@ export class LocalSpeechStream extends stt.SpeechStream {
   ) {
     // No sample rate: frames arrive at their native rate and the recognizer resamples them.
     super(sttProvider, undefined, connOptions);
+    this.#provider = sttProvider;
     this.#recognizer = recognizer;
     this.#recognizer.catch(() => {});
     this.#endpointing = options.endpointing ?? 'vad';
@@ -197,6 +272,11 @@ export class LocalSpeechStream extends stt.SpeechStream {
   /** Switches the domain language at the next utterance boundary. */
   setLanguage(language: DomainLanguage): void {
     this.#pendingLanguage = language;
+  }
+
+  /** Switches search before the caller's next words (see LocalSTT.expect). */
+  expect(expectation: Expectation | undefined): void {
+    this.#pendingExpectation = { value: expectation };
   }
 
   protected async run(): Promise<void> {
@@ -227,6 +307,7 @@ export class LocalSpeechStream extends stt.SpeechStream {
         rec.setLanguage(this.#pendingLanguage);
         this.#pendingLanguage = undefined;
       }
+      applyExpectation();
       const id = requestId;
       const wasSpeaking = speaking;
       const start = uttStart + this.startTimeOffset;
@@ -241,11 +322,9 @@ export class LocalSpeechStream extends stt.SpeechStream {
         const r = await result;
         if (r.text) {
           if (!wasSpeaking) put({ type: stt.SpeechEventType.START_OF_SPEECH, requestId: id });
-          put({
-            type: stt.SpeechEventType.FINAL_TRANSCRIPT,
-            requestId: id,
-            alternatives: [speechData(r, this.#language, start, end)],
-          });
+          const alternatives = speechAlternatives(r, this.#language, start, end);
+          this.#provider.rememberAlternatives(alternatives);
+          put({ type: stt.SpeechEventType.FINAL_TRANSCRIPT, requestId: id, alternatives });
         }
         if (wasSpeaking || r.text) put({ type: stt.SpeechEventType.END_OF_SPEECH, requestId: id });
         put({
@@ -258,6 +337,12 @@ export class LocalSpeechStream extends stt.SpeechStream {
       // as unhandled in the meantime.
       chain.catch(() => {});
       return chain;
+    };
+    const applyExpectation = () => {
+      const pending = this.#pendingExpectation;
+      if (!pending) return;
+      this.#pendingExpectation = null;
+      rec.expect(pending.value);
     };
     const onPartial = (text: string) => {
       startSpeech();
@@ -290,6 +375,11 @@ export class LocalSpeechStream extends stt.SpeechStream {
         }
         const frame = item as AudioFrame;
         if (frame.samplesPerChannel === 0) continue;
+        // No speech yet in this utterance: switching now drops only silence.
+        if (this.#pendingExpectation && !speaking && !rec.speaking) {
+          applyExpectation();
+          uttStart = position;
+        }
         if (!rec.inUtterance) uttStart = position;
         rec.push(downmixToMono(frame.data, frame.channels), frame.sampleRate);
         position += frame.samplesPerChannel / frame.sampleRate;

@@ -10,6 +10,15 @@ import {
   voiceSampleRate,
 } from './synth.js';
 
+/** Runs `body`; once `signal` is aborted (barge-in, close()) the killed synthesizer's error is not a failure. */
+async function unlessAborted(signal: AbortSignal, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (!signal.aborted) throw err;
+  }
+}
+
 export interface LocalTTSOptions {
   /**
    * Voice: flite "slt" (default), "awb", "rms", "kal16", "kal" (8 kHz), or an espeak-ng voice as
@@ -171,13 +180,8 @@ export class LocalChunkedStream extends tts.ChunkedStream {
     return this.#pipeline?.synthesized ?? 0;
   }
 
-  protected async run(): Promise<void> {
-    try {
-      await this.#run();
-    } catch (err) {
-      // Interrupted (barge-in, close()): the killed synthesizer's error is not a failure.
-      if (!this.abortSignal.aborted) throw err;
-    }
+  protected run(): Promise<void> {
+    return unlessAborted(this.abortSignal, () => this.#run());
   }
 
   async #run(): Promise<void> {
@@ -216,12 +220,8 @@ export class LocalSynthesizeStream extends tts.SynthesizeStream {
     this.#tts = ttsProvider;
   }
 
-  protected async run(): Promise<void> {
-    try {
-      await this.#run();
-    } catch (err) {
-      if (!this.abortSignal.aborted) throw err;
-    }
+  protected run(): Promise<void> {
+    return unlessAborted(this.abortSignal, () => this.#run());
   }
 
   async #run(): Promise<void> {

@@ -1,15 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppointmentBookingFlow } from '../../../agents/index.js';
 import {
   bookWithFreshCode,
+  createAppointmentBookingFlow,
+  PgBookingStore,
+} from '../../../agents/appointment-booking/index.js';
+import {
   ConversationEngine,
   DEFAULT_ORGANIZATION_ID,
-  PgBookingStore,
   RecordingObserver,
 } from '../../../src/conversation/index.js';
 import { migrateUp } from '../../../src/persistence/migrate.js';
+import { appointmentsOf } from '../../helpers/flows.js';
 import { dropDatabase } from '../persistence/helpers.js';
 
 /**
@@ -216,8 +219,8 @@ describe('two concurrent calls booking the same slot (engine + PgBookingStore)',
       { conversation_id: calls[loser]!.callId, time: '16:00' },
     ]);
     for (const c of calls) {
-      expect(c.rec.appointments).toHaveLength(1);
-      const [appt] = c.rec.appointments;
+      expect(appointmentsOf(c.rec)).toHaveLength(1);
+      const [appt] = appointmentsOf(c.rec);
       const row = await pool.query('SELECT confirmation_code FROM appointments WHERE id = $1', [
         appt!.appointment_id,
       ]);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomCaller } from '../../../src/caller/room-caller.js';
+import { sleep } from '../../../src/util/async.js';
 import { CliProcess } from '../../helpers/cli-process.js';
 import { readPcm16Wav } from '../../helpers/wav.js';
 import { placeRoomCall, workerEnv } from '../../helpers/worker-stack.js';
@@ -76,7 +77,7 @@ async function endedCall(roomName: string, timeoutMs: number) {
     );
     if (r.rows[0]) return r.rows[0];
     if (Date.now() > deadline) throw new Error(`call in ${roomName} not finalized within ${timeoutMs} ms`);
-    await new Promise((res) => setTimeout(res, 250));
+    await sleep(250);
   }
 }
 
@@ -112,7 +113,7 @@ describe.each(['process', 'shared'] as const)('operations on the real stack (%s 
     expect(dropped).toBe(0);
     expect(events.turn).toBeGreaterThanOrEqual(2);
     // Give the persister a moment for the last batch, then compare table by table.
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     for (const [type, table] of Object.entries(TABLE_OF)) {
       const r = await db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE conversation_id = $1`, [
         call.id,
@@ -138,7 +139,8 @@ describe.each(['process', 'shared'] as const)('operations on the real stack (%s 
     await worker.exited;
     await caller.hangup();
 
-    const call = await endedCall(roomName, 40_000);
+    // The reaper acts once the heartbeat is stale; on a busy 2-core CI run that took over 40 s.
+    const call = await endedCall(roomName, 90_000);
     expect(call.status).toBe('INTERRUPTED');
     expect(call.end_reason).toBe('heartbeat_lost');
     // ended_at is the last heartbeat the dead worker sent, i.e. before the kill

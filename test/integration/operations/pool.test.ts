@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processTree, readStat } from '../../../src/observability/proc-stats.js';
+import { sleep } from '../../../src/util/async.js';
 import { CliProcess } from '../../helpers/cli-process.js';
 import { randomName } from '../persistence/helpers.js';
 
@@ -124,20 +125,12 @@ async function settled(worker: number): Promise<void> {
     streak = now.size > 0 && !busy ? streak + 1 : 0;
     if (streak >= 2) return;
     before = now;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   throw new Error(`worker ${worker} did not settle`);
 }
 
-function cpuTicks(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
+const cpuTicks = (pid: number) => readStat(pid)?.ticks ?? 0;
 
 /** Waits for the status line saying worker `n` registered (with a pid other than `not`). */
 async function registered(p: CliProcess, n: number, not?: number, of = 2): Promise<number> {
@@ -149,7 +142,7 @@ async function registered(p: CliProcess, n: number, not?: number, of = 2): Promi
       if (pid !== not) return pid;
     }
     if (p.proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`worker ${n} did not register; output:\n${p.output.slice(-4000)}`);
 }
@@ -160,40 +153,14 @@ async function workerId(port: number): Promise<string | undefined> {
   return ((await r.json()) as { worker_id?: string }).worker_id;
 }
 
+/** Exited counts as dead even while a zombie that its parent has not reaped. */
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'; // zombie = dead
-  } catch {
-    return false;
-  }
+  const stat = readStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
 }
 
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length) {
-    const p = queue.shift()!;
-    for (const [pid, pp] of parent) {
-      if (pp === p) {
-        out.push(pid);
-        queue.push(pid);
-      }
-    }
-  }
-  return out;
-}
+/** Every process below `root`, parents before their children. */
+const descendants = (root: number) => [...processTree(root).keys()].filter((pid) => pid !== root);
 
 function listen(port: number): Promise<import('node:net').Server | undefined> {
   return new Promise((resolve) => {

@@ -3,19 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeEvent, startCallHeartbeat } from '../../../src/events/index.js';
+import { startCallHeartbeat } from '../../../src/events/index.js';
 import { EventProducer } from '../../../src/events/producer.js';
 import { registry } from '../../../src/observability/metrics.js';
-import { Persister } from '../../../src/persistence/persister.js';
-import {
-  createTestDatabase,
-  obliterateQueues,
-  pii,
-  REDIS_URL,
-  randomName,
-  type TestDatabase,
-  waitFor,
-} from './helpers.js';
+import { sleep } from '../../../src/util/async.js';
+import { callStarted, persisterSuite, REDIS_URL, type TestDatabase, waitFor } from './helpers.js';
 
 /**
  * End to end through Redis: a producer emits calls and heartbeats, a persister started with a
@@ -27,32 +19,24 @@ import {
 const STALE_SECONDS = 3;
 
 describe('heartbeat → persister → reaper', () => {
+  const suite = persisterSuite('test-heartbeat', {
+    reaper: { staleSeconds: STALE_SECONDS, intervalMs: 250 },
+    queueMetrics: true,
+  });
+  const { queueName } = suite;
   let db: TestDatabase;
-  let persister: Persister;
   let producer: EventProducer;
   let journalDir: string;
-  const queueName = randomName('test-heartbeat');
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = suite.db;
     journalDir = await mkdtemp(join(tmpdir(), 'va-heartbeat-'));
-    persister = new Persister({
-      databaseUrl: db.url,
-      redisUrl: REDIS_URL,
-      queueName,
-      pii,
-      reaper: { staleSeconds: STALE_SECONDS, intervalMs: 250 },
-      queueMetrics: true,
-    });
-    await persister.start();
+    await suite.persister.start();
     producer = new EventProducer({ redisUrl: REDIS_URL, queueName, journalDir, batchMs: 20 });
   });
 
   afterAll(async () => {
     await producer?.close();
-    await persister?.close();
-    await obliterateQueues(queueName);
-    await db?.drop();
     await rm(journalDir, { recursive: true, force: true });
   });
 
@@ -66,13 +50,7 @@ describe('heartbeat → persister → reaper', () => {
 
   const startCall = (callId: string) =>
     producer.emit(
-      makeEvent('call.started', callId, {
-        room_name: `call-${callId.slice(0, 8)}`,
-        session_id: `sess-${callId}`,
-        flow: 'appointment-booking',
-        worker_id: 'worker-heartbeat-test',
-        direction: 'simulated',
-      }),
+      callStarted(callId, new Date(), { worker_id: 'worker-heartbeat-test', direction: 'simulated' }),
     );
 
   it('reaps the call whose heartbeats stopped, and only once they stopped', async () => {
@@ -93,7 +71,7 @@ describe('heartbeat → persister → reaper', () => {
 
       // The beating call outlives the threshold several times over without a single event
       // other than heartbeats.
-      await new Promise((r) => setTimeout(r, STALE_SECONDS * 1000 * 2));
+      await sleep(STALE_SECONDS * 1000 * 2);
       const row = await status(alive);
       expect(row?.status).toBe('ACTIVE');
       expect(Date.now() - row!.last_heartbeat_at.getTime()).toBeLessThan(STALE_SECONDS * 1000);

@@ -2,11 +2,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { flowPackages } from '../../../agents/index.js';
 import { DEV_PII_ENCRYPTION_KEY, DEV_PII_HASH_KEY } from '../../../src/config/config.js';
-import { type CallEvent, makeEvent } from '../../../src/events/index.js';
+import { type CallEvent, makeEvent, type PayloadOf, type RecordEvent } from '../../../src/events/index.js';
 import { dropDatabase } from '../../../src/persistence/db.js';
 import { type MigrateOptions, migrateUp } from '../../../src/persistence/migrate.js';
+import { Persister, type PersisterOptions } from '../../../src/persistence/persister.js';
 import { PiiCipher } from '../../../src/persistence/pii.js';
+import { recordWritersOf } from '../../../src/persistence/record-writers.js';
+import { sleep } from '../../../src/util/async.js';
 
 /**
  * Shared fixtures for the persistence suite. Everything runs against the real Postgres and
@@ -50,6 +55,36 @@ export async function createTestDatabase(options: MigrateOptions = {}): Promise<
 }
 
 export { dropDatabase };
+
+export interface PersisterSuite {
+  readonly queueName: string;
+  /** Set in beforeAll. */
+  db: TestDatabase;
+  /** Set in beforeAll; not started (tests call processBatch, or start() themselves). */
+  persister: Persister;
+}
+
+/**
+ * A scratch database and a Persister on a fresh queue for the enclosing describe block:
+ * created in beforeAll; closed, its queue keys removed and the database dropped in afterAll.
+ */
+export function persisterSuite(
+  queuePrefix: string,
+  options: Partial<PersisterOptions> = {},
+  database: MigrateOptions = {},
+): PersisterSuite {
+  const suite = { queueName: randomName(queuePrefix) } as PersisterSuite;
+  beforeAll(async () => {
+    suite.db = await createTestDatabase(database);
+    suite.persister = new Persister({ ...persisterBase(suite.db.url, suite.queueName), ...options });
+  });
+  afterAll(async () => {
+    await suite.persister?.close();
+    await obliterateQueues(suite.queueName);
+    await suite.db?.drop();
+  });
+  return suite;
+}
 
 /** Removes every Redis key of the event queue, its DLQ and its maintenance queue. */
 export async function obliterateQueues(queueName: string, redisUrl = REDIS_URL): Promise<void> {
@@ -126,12 +161,29 @@ export async function waitFor(
   for (;;) {
     if (await check()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }
 
 const rnd = (n: number) => Math.floor(Math.random() * n);
 const pad = (n: number) => String(n).padStart(2, '0');
+
+/** A call.started event of an inbound test call, at `at`, with `extra` payload fields. */
+export function callStarted(
+  callId: string,
+  at: Date,
+  extra: Partial<PayloadOf<'call.started'>> = {},
+): CallEvent {
+  const payload = {
+    room_name: `call-${callId.slice(0, 8)}`,
+    session_id: `sess-${callId}`,
+    flow: 'appointment-booking',
+    worker_id: 'worker-test',
+    direction: 'inbound' as const,
+    ...extra,
+  };
+  return makeEvent('call.started', callId, payload, { occurredAt: at });
+}
 
 /** A plausible whole call: one event of every type, in emission order. */
 export function sampleCall(callId: string = randomUUID(), at = Date.now()): CallEvent[] {
@@ -142,20 +194,10 @@ export function sampleCall(callId: string = randomUUID(), at = Date.now()): Call
   };
   const turnId = randomUUID();
   return [
-    makeEvent(
-      'call.started',
-      callId,
-      {
-        room_name: `call-${callId.slice(0, 8)}`,
-        session_id: `sess-${callId}`,
-        flow: 'appointment-booking',
-        worker_id: 'worker-test',
-        direction: 'inbound',
-        sip: { call_id: `sip-${callId}`, caller_number: '+1 (555) 010-2000', trunk_number: '+15550100000' },
-        metadata: { test: true },
-      },
-      { occurredAt: next() },
-    ),
+    callStarted(callId, next(), {
+      sip: { call_id: `sip-${callId}`, caller_number: '+1 (555) 010-2000', trunk_number: '+15550100000' },
+      metadata: { test: true },
+    }),
     makeEvent(
       'call.lifecycle',
       callId,
@@ -213,23 +255,32 @@ export function sampleCall(callId: string = randomUUID(), at = Date.now()): Call
       { occurredAt: next() },
     ),
     makeEvent(
-      'appointment',
+      'record',
       callId,
       {
-        appointment_id: randomUUID(),
-        user_name: 'Ada',
-        // Random day and minute (~30 M slots) so sample calls never double-book each other.
-        appointment_date: `${2031 + rnd(69)}-${pad(1 + rnd(12))}-${pad(1 + rnd(28))}`,
-        appointment_time: `${pad(rnd(24))}:${pad(rnd(60))}`,
-        status: 'confirmed',
-        confirmation_code: `C-${randomBytes(6).toString('hex')}`,
+        record_id: randomUUID(),
+        flow: 'appointment-booking',
+        type: 'appointment',
+        data: {
+          user_name: 'Ada',
+          // Random day and minute (~30 M slots) so sample calls never double-book each other.
+          appointment_date: `${2031 + rnd(69)}-${pad(1 + rnd(12))}-${pad(1 + rnd(28))}`,
+          appointment_time: `${pad(rnd(24))}:${pad(rnd(60))}`,
+          status: 'confirmed',
+          confirmation_code: `C-${randomBytes(6).toString('hex')}`,
+        },
       },
       { occurredAt: next() },
     ),
     makeEvent(
-      'feedback',
+      'record',
       callId,
-      { feedback_id: randomUUID(), rating: 5, feedback_type: 'positive' },
+      {
+        record_id: randomUUID(),
+        flow: 'appointment-booking',
+        type: 'feedback',
+        data: { rating: 5, feedback_type: 'positive' },
+      },
       { occurredAt: next() },
     ),
     makeEvent(
@@ -285,4 +336,19 @@ export async function waitForCalls(pool: pg.Pool, callIds: string[], timeoutMs =
   } catch (err) {
     throw new Error(`${(err as Error).message}; row counts: ${JSON.stringify(last)}`);
   }
+}
+
+/** The booking flow's record writers, as the persister CLI registers them. */
+export const flowRecordWriters = recordWritersOf(flowPackages);
+
+/** The sample call's appointment record event. */
+export function appointmentEventOf(events: CallEvent[]): RecordEvent {
+  const e = events.find((x): x is RecordEvent => x.type === 'record' && x.payload.type === 'appointment');
+  if (!e) throw new Error('the sample call has no appointment record');
+  return e;
+}
+
+/** The options every persister of this suite shares: the flows' record writers, the real Redis. */
+export function persisterBase(databaseUrl: string, queueName: string) {
+  return { records: flowRecordWriters, databaseUrl, redisUrl: REDIS_URL, queueName, pii };
 }

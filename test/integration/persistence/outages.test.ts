@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_PII_ENCRYPTION_KEY } from '../../../src/config/config.js';
 import { batchJobId } from '../../../src/events/batch.js';
 import type { CallEvent } from '../../../src/events/index.js';
 import { EventProducer } from '../../../src/events/producer.js';
 import { persistFailures } from '../../../src/observability/metrics.js';
 import { Persister } from '../../../src/persistence/persister.js';
+import { sleep } from '../../../src/util/async.js';
 import {
   countRows,
   createTestDatabase,
   obliterateQueues,
+  persisterBase,
   pii,
   REDIS_URL,
   randomName,
@@ -39,6 +40,18 @@ describe('outages', () => {
   let db: TestDatabase;
   const journalRoot = `.local/test-journal/${randomName('outage')}`;
   const cleanups: (() => Promise<void>)[] = [];
+  const closeAfterTest = (
+    producer: EventProducer,
+    persister: Persister,
+    proxy: TcpProxy,
+    queueName: string,
+  ) =>
+    cleanups.push(async () => {
+      await producer.close();
+      await persister.close();
+      await proxy.stop();
+      await obliterateQueues(queueName);
+    });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -59,10 +72,7 @@ describe('outages', () => {
     const proxy = new TcpProxy('127.0.0.1', Number(dbUrl.port || 5432));
     await proxy.start();
     const persister = new Persister({
-      databaseUrl: proxy.urlFor(db.url),
-      redisUrl: REDIS_URL,
-      queueName,
-      pii,
+      ...persisterBase(proxy.urlFor(db.url), queueName),
       concurrency: 2,
       retryBaseMs: 100,
       retryMaxMs: 500,
@@ -73,12 +83,7 @@ describe('outages', () => {
       journalDir: journalRoot,
       batchMs: 20,
     });
-    cleanups.push(async () => {
-      await producer.close();
-      await persister.close();
-      await proxy.stop();
-      await obliterateQueues(queueName);
-    });
+    closeAfterTest(producer, persister, proxy, queueName);
     await persister.start();
 
     const calls: string[] = [];
@@ -98,7 +103,7 @@ describe('outages', () => {
     emitCalls(20);
     await producer.flush();
     // Give the persister time to fail and schedule retries while the database is away.
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     expect((await countRows(db.pool, calls)).call_events).toBe(10);
     expect(await failureCount()).toBeGreaterThan(failuresBefore); // batches failed, will retry
 
@@ -123,22 +128,14 @@ describe('outages', () => {
       batchMax: 25,
       addTimeoutMs: 500,
       probeMs: 100,
-      journalKeyHex: DEV_PII_ENCRYPTION_KEY,
+      journalCipher: pii,
     });
     // The persister talks to Redis directly: only the producer's side is cut.
     const persister = new Persister({
-      databaseUrl: db.url,
-      redisUrl: REDIS_URL,
-      queueName,
-      pii,
+      ...persisterBase(db.url, queueName),
       concurrency: 2,
     });
-    cleanups.push(async () => {
-      await producer.close();
-      await persister.close();
-      await proxy.stop();
-      await obliterateQueues(queueName);
-    });
+    closeAfterTest(producer, persister, proxy, queueName);
     await persister.start();
 
     const calls: string[] = [];
@@ -186,11 +183,13 @@ describe('outages', () => {
     mkdirSync(journalDir, { recursive: true });
     const calls = [randomUUID(), randomUUID()];
     const [a, b] = calls.map((id) => sampleCall(id));
-    // Named like a journal of a process on this host whose pid no longer exists.
+    // A journal nobody holds the lock of (its producer is gone), whatever its name says.
     const orphan = `${journalDir}/events-${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-2147483646-dead.jsonl`;
     const lines = [a!, b!].map((events) => JSON.stringify({ jobId: batchJobId(events), events }));
     writeFileSync(orphan, `${lines.join('\n')}\n{"jobId": "torn-wri`); // last line torn by the crash
-    const persister = new Persister({ databaseUrl: db.url, redisUrl: REDIS_URL, queueName, pii });
+    const persister = new Persister({
+      ...persisterBase(db.url, queueName),
+    });
     const producer = new EventProducer({ redisUrl: REDIS_URL, queueName, journalDir, batchMs: 20 });
     cleanups.push(async () => {
       await producer.close();
@@ -201,6 +200,10 @@ describe('outages', () => {
     await waitForCalls(db.pool, calls);
     await expectExactlyOnce(db, calls);
     await waitFor(() => !existsSync(orphan), 'orphan journal removed');
+    // The torn line is kept, not deleted: it sits in a quarantine file beside the journal.
+    const quarantined = readdirSync(journalDir).filter((n) => /^quarantine-.*\.jsonl$/.test(n));
+    expect(quarantined).toHaveLength(1);
+    expect(readFileSync(`${journalDir}/${quarantined[0]}`, 'utf8')).toBe('{"jobId": "torn-wri\n');
   });
 
   it('drops only above EVENT_BUFFER_MAX, and counts what it drops', async () => {

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type CallEvent, makeEvent } from '../../../src/events/index.js';
 import { EventProducer } from '../../../src/events/producer.js';
-import { Persister } from '../../../src/persistence/persister.js';
+import type { Persister } from '../../../src/persistence/persister.js';
 import {
+  appointmentEventOf,
   countRows,
-  createTestDatabase,
-  obliterateQueues,
+  persisterSuite,
   pii,
   REDIS_URL,
-  randomName,
   sampleCall,
   type TestDatabase,
   waitFor,
@@ -29,20 +28,11 @@ const ONE_OF_EACH = {
 };
 
 describe('persister', () => {
+  const suite = persisterSuite('test-events', { concurrency: 2 });
+  const { queueName } = suite;
   let db: TestDatabase;
   let persister: Persister;
-  const queueName = randomName('test-events');
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    persister = new Persister({ databaseUrl: db.url, redisUrl: REDIS_URL, queueName, pii, concurrency: 2 });
-  });
-
-  afterAll(async () => {
-    await persister?.close();
-    await obliterateQueues(queueName);
-    await db?.drop();
-  });
+  beforeAll(() => ({ db, persister } = suite));
 
   it('writes every event type into its table', async () => {
     const callId = randomUUID();
@@ -181,10 +171,10 @@ describe('persister', () => {
   it('dead-letters a double booking (the unique slot index) without blocking the batch', async () => {
     const a = sampleCall();
     const b = sampleCall();
-    const apptA = a.find((e) => e.type === 'appointment')!;
-    const apptB = b.find((e) => e.type === 'appointment')!;
-    apptB.payload.appointment_date = apptA.payload.appointment_date;
-    apptB.payload.appointment_time = apptA.payload.appointment_time;
+    const apptA = appointmentEventOf(a);
+    const apptB = appointmentEventOf(b);
+    apptB.payload.data.appointment_date = apptA.payload.data.appointment_date;
+    apptB.payload.data.appointment_time = apptA.payload.data.appointment_time;
     const before = (await persister.dlq.list(1000)).length;
     const result = await persister.processBatch({ events: [...a, ...b] });
     expect(result.deadLettered).toBe(1);
@@ -198,14 +188,15 @@ describe('persister', () => {
   });
 
   it('applies later appointment events, ignores stale ones, and never overrides the booking store', async () => {
-    const [started, , , , , , , booked] = sampleCall();
-    if (booked?.type !== 'appointment') throw new Error('sample changed');
+    const call = sampleCall();
+    const started = call[0];
+    const booked = appointmentEventOf(call);
     const at = Date.parse(booked.occurred_at);
     const withStatus = (status: 'cancelled' | 'completed', offsetMs: number) =>
       makeEvent(
-        'appointment',
+        'record',
         booked.call_id,
-        { ...booked.payload, status },
+        { ...booked.payload, data: { ...booked.payload.data, status } },
         { occurredAt: new Date(at + offsetMs) },
       );
     await persister.processBatch({ events: [started!, booked] });
@@ -213,7 +204,7 @@ describe('persister', () => {
     await persister.processBatch({ events: [withStatus('completed', -1000)] }); // stale: older
     const status = async (id: string) =>
       (await db.pool.query('SELECT status FROM appointments WHERE id = $1', [id])).rows[0]?.status;
-    expect(await status(booked.payload.appointment_id)).toBe('cancelled');
+    expect(await status(booked.payload.record_id)).toBe('cancelled');
 
     // A row the booking store wrote itself (no event_updated_at) is authoritative.
     const direct = randomUUID();
@@ -224,17 +215,45 @@ describe('persister', () => {
     );
     await persister.processBatch({
       events: [
-        makeEvent('appointment', booked.call_id, {
+        makeEvent('record', booked.call_id, {
           ...booked.payload,
-          appointment_id: direct,
-          appointment_date: '2099-12-31',
-          appointment_time: '23:59',
-          confirmation_code: `D-${direct}`,
-          status: 'cancelled',
+          record_id: direct,
+          data: {
+            ...booked.payload.data,
+            appointment_date: '2099-12-31',
+            appointment_time: '23:59',
+            confirmation_code: `D-${direct}`,
+            status: 'cancelled',
+          },
         }),
       ],
     });
     expect(await status(direct)).toBe('confirmed');
+  });
+
+  it('dead-letters a record no flow declares, or data its schema refuses, and writes the rest', async () => {
+    const call = sampleCall();
+    const callId = call[0]!.call_id;
+    const unknown = makeEvent('record', callId, {
+      record_id: randomUUID(),
+      flow: 'appointment-booking',
+      type: 'no_such_record',
+      data: {},
+    });
+    const invalid = makeEvent('record', callId, {
+      ...appointmentEventOf(call).payload,
+      record_id: randomUUID(),
+      data: { ...appointmentEventOf(call).payload.data, appointment_time: '25:99' },
+    });
+    const result = await persister.processBatch({ events: [...call, unknown, invalid] });
+    expect(result.deadLettered).toBe(2);
+    const letters = await persister.dlq.list(1000);
+    const reason = (id: string) => letters.find((l) => (l.event as CallEvent).id === id)?.reason;
+    expect(reason(unknown.id)).toMatch(
+      /no writer for record type "no_such_record" of flow "appointment-booking"/,
+    );
+    expect(reason(invalid.id)).toMatch(/invalid appointment-booking appointment record: appointment_time/);
+    expect(await countRows(db.pool, [callId])).toEqual(ONE_OF_EACH);
   });
 
   it('replays dead letters once the cause is fixed', async () => {

@@ -6,15 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_JOB_NAME } from '../../../src/events/batch.js';
 import { makeEvent } from '../../../src/events/index.js';
 import {
-  closeQueueObserver,
+  closeQueueSafely,
   eventQueueDepth,
   oldestPendingEventAt,
   openQueueObserver,
-  withTimeout,
 } from '../../../src/events/queue-stats.js';
 import { startHttpServer } from '../../../src/observability/http.js';
 import { registry, setEventQueueDepthSampler } from '../../../src/observability/metrics.js';
 import { CallReaper } from '../../../src/persistence/reaper.js';
+import { withTimeout } from '../../../src/util/async.js';
 import {
   createTestDatabase,
   obliterateQueues,
@@ -38,7 +38,7 @@ describe('event queue observation', () => {
 
   afterAll(async () => {
     await producerQueue?.close();
-    if (observer) await closeQueueObserver(observer);
+    if (observer) await closeQueueSafely(observer);
     await obliterateQueues(queueName);
   });
 
@@ -81,7 +81,7 @@ describe('while Redis is unreachable', () => {
   afterAll(async () => {
     setEventQueueDepthSampler(undefined);
     server?.close();
-    if (deadObserver) await closeQueueObserver(deadObserver, 200);
+    if (deadObserver) await closeQueueSafely(deadObserver, 200);
     await db?.drop();
   });
 

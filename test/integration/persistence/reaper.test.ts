@@ -3,19 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type CallEvent, makeEvent } from '../../../src/events/index.js';
-import { Persister } from '../../../src/persistence/persister.js';
+import type { Persister } from '../../../src/persistence/persister.js';
 import { REAPED_REASON, reapStaleCalls } from '../../../src/persistence/reaper.js';
-import {
-  countRows,
-  createTestDatabase,
-  obliterateQueues,
-  pii,
-  REDIS_URL,
-  randomName,
-  type TestDatabase,
-} from './helpers.js';
+import { callStarted, countRows, persisterSuite, REDIS_URL, type TestDatabase } from './helpers.js';
 
 /**
  * The heartbeat write and the crash reaper against the real Postgres: calls are written
@@ -26,20 +18,10 @@ import {
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
 
-function started(callId: string, at: Date): CallEvent {
-  return makeEvent(
-    'call.started',
-    callId,
-    {
-      room_name: `call-${callId.slice(0, 8)}`,
-      session_id: `sess-${callId}`,
-      flow: 'appointment-booking',
-      worker_id: 'worker-reaper-test',
-      direction: 'inbound',
-    },
-    { occurredAt: at },
-  );
-}
+const started = (callId: string, at: Date) => callStarted(callId, at, { worker_id: 'worker-reaper-test' });
+
+const completed = (callId: string, at: Date) =>
+  makeEvent('call.ended', callId, { status: 'COMPLETED', ended_at: at.toISOString() }, { occurredAt: at });
 
 const heartbeat = (callId: string, at: Date) => makeEvent('call.heartbeat', callId, {}, { occurredAt: at });
 
@@ -54,20 +36,11 @@ interface ConvRow {
 }
 
 describe('call heartbeat and crash reaper', () => {
+  const suite = persisterSuite('test-reaper');
+  const { queueName } = suite;
   let db: TestDatabase;
   let persister: Persister;
-  const queueName = randomName('test-reaper');
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    persister = new Persister({ databaseUrl: db.url, redisUrl: REDIS_URL, queueName, pii });
-  });
-
-  afterAll(async () => {
-    await persister?.close();
-    await obliterateQueues(queueName);
-    await db?.drop();
-  });
+  beforeAll(() => ({ db, persister } = suite));
 
   const write = async (...events: CallEvent[]) => {
     const r = await persister.processBatch({ events });
@@ -101,15 +74,7 @@ describe('call heartbeat and crash reaper', () => {
     expect(await conv(unknown)).toBeUndefined();
 
     const ended = randomUUID();
-    await write(
-      started(ended, ago(50)),
-      makeEvent(
-        'call.ended',
-        ended,
-        { status: 'COMPLETED', ended_at: ago(40).toISOString() },
-        { occurredAt: ago(40) },
-      ),
-    );
+    await write(started(ended, ago(50)), completed(ended, ago(40)));
     const before = (await conv(ended))?.last_heartbeat_at?.toISOString();
     await write(heartbeat(ended, ago(1)));
     expect((await conv(ended))?.last_heartbeat_at?.toISOString()).toBe(before);
@@ -186,15 +151,7 @@ describe('call heartbeat and crash reaper', () => {
     const quiet = randomUUID();
     await write(started(quiet, ago(300)), heartbeat(quiet, ago(2)));
     const done = randomUUID();
-    await write(
-      started(done, ago(300)),
-      makeEvent(
-        'call.ended',
-        done,
-        { status: 'COMPLETED', ended_at: ago(250).toISOString() },
-        { occurredAt: ago(250) },
-      ),
-    );
+    await write(started(done, ago(300)), completed(done, ago(250)));
     const ids = (await reapStaleCalls(db.pool, { staleSeconds: 30 })).map((c) => c.id);
     expect(ids).not.toContain(quiet);
     expect(ids).not.toContain(done);

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { flowMigrationSets, flowPackages } from '../../../agents/index.js';
 import { maintenanceQueueName } from '../../../src/events/batch.js';
 import { makeEvent } from '../../../src/events/index.js';
 import { Persister } from '../../../src/persistence/persister.js';
 import { runRetention } from '../../../src/persistence/retention.js';
 import {
+  appointmentEventOf,
   countRows,
-  createTestDatabase,
   obliterateQueues,
-  pii,
+  persisterBase,
+  persisterSuite,
   REDIS_URL,
   randomName,
   sampleCall,
@@ -17,30 +19,25 @@ import {
 } from './helpers.js';
 
 const DAY = 86_400_000;
-const policy = { retentionDays: 90, metricsRetentionDays: 30, archiveRetentionDays: 365 };
+const policy = {
+  retentionDays: 90,
+  metricsRetentionDays: 30,
+  archiveRetentionDays: 365,
+  flowTables: flowPackages.flatMap((p) => p.archive ?? []),
+};
 
 describe('retention', () => {
+  const suite = persisterSuite('test-retention', {}, { flows: flowMigrationSets() });
   let db: TestDatabase;
   let persister: Persister;
-  const queueName = randomName('test-retention');
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    persister = new Persister({ databaseUrl: db.url, redisUrl: REDIS_URL, queueName, pii });
-  });
-
-  afterAll(async () => {
-    await persister?.close();
-    await obliterateQueues(queueName);
-    await db?.drop();
-  });
+  beforeAll(() => ({ db, persister } = suite));
 
   it('archives old conversations with their children and keeps recent ones', async () => {
     const oldCall = randomUUID();
     const newCall = randomUUID();
     const oldEvents = sampleCall(oldCall, Date.now() - 100 * DAY);
     await persister.processBatch({ events: [...oldEvents, ...sampleCall(newCall)] });
-    const appointmentId = oldEvents.find((e) => e.type === 'appointment')!.payload.appointment_id;
+    const appointmentId = appointmentEventOf(oldEvents).payload.record_id;
 
     const report = await runRetention(db.pool, policy);
     expect(report.archived).toBe(1);
@@ -112,10 +109,7 @@ describe('retention', () => {
   it('runs as a daily job scheduled by the persister', async () => {
     const name = randomName('test-maint');
     const scheduled = new Persister({
-      databaseUrl: db.url,
-      redisUrl: REDIS_URL,
-      queueName: name,
-      pii,
+      ...persisterBase(db.url, name),
       retention: policy,
     });
     try {

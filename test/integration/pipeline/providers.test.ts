@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Pcm, readMonoWav } from '../../../src/audio/clip.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { FakeConversation } from '../../../src/pipeline/fake-conversation.js';
 import { ensureAgentsLogger } from '../../../src/pipeline/logging.js';
-import { type Pcm, readWav } from '../../../src/pipeline/pcm.js';
 import { simulateCall } from '../../../src/pipeline/simulator.js';
 import { loadSileroVad } from '../../../src/pipeline/vad.js';
 import { FakeSTT, FakeTTS } from '../../../src/providers/fake/index.js';
@@ -73,7 +73,7 @@ let n = 0;
 async function flite(text: string): Promise<Pcm> {
   const path = join(dir, `say-${n++}.wav`);
   execFileSync('flite', ['-voice', 'slt', '-t', text, '-o', path]);
-  return readWav(path);
+  return readMonoWav(path);
 }
 
 const cfg = () =>

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type Pcm, readMonoWav } from '../../../src/audio/clip.js';
 import { MemoryEventSink } from '../../../src/events/index.js';
 import { FakeConversation } from '../../../src/pipeline/fake-conversation.js';
-import { type Pcm, readWav } from '../../../src/pipeline/pcm.js';
 import { simulateCall } from '../../../src/pipeline/simulator.js';
 import { FakeSTT, FakeTTS } from '../../../src/providers/fake/index.js';
 import { readPcm16Wav, rmsDbfs } from '../../helpers/wav.js';
@@ -23,7 +23,7 @@ let n = 0;
 async function flite(text: string): Promise<Pcm> {
   const path = join(dir, `say-${n++}.wav`);
   execFileSync('flite', ['-voice', 'slt', '-t', text, '-o', path]);
-  return readWav(path);
+  return readMonoWav(path);
 }
 
 describe('simulateCall', () => {

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createAppointmentBookingFlow, createEngineForFlow } from '../../../agents/index.js';
+import { createAppointmentBookingFlow, FakeBookingStore } from '../../../agents/appointment-booking/index.js';
 import { type Config, loadConfig } from '../../../src/config/config.js';
-import { FakeBookingStore, RecordingObserver, toolsFor } from '../../../src/conversation/index.js';
+import { RecordingObserver, toolsFor } from '../../../src/conversation/index.js';
 import type { ProposeRequest } from '../../../src/conversation/llm.js';
 import {
   createOpenAIClient,
@@ -17,6 +17,7 @@ import {
   missingFacts,
   OpenAILlmAssist,
 } from '../../../src/providers/openai/llm-assist.js';
+import { packageEngine } from '../../helpers/flows.js';
 
 /**
  * OpenAILlmAssist against a fake OpenAI-compatible chat-completions server (node:http on
@@ -431,7 +432,7 @@ describe('the booking engine with the assist on the fake server', () => {
     const { llm } = assist();
     const rec = new RecordingObserver();
     const store = new FakeBookingStore();
-    const engine = createEngineForFlow(
+    const engine = packageEngine(
       'appointment-booking',
       { store },
       { llm, now: () => NOW, timeZone: TZ, observer: rec, random: () => 0.5, llmTimeoutMs: 2000 },
@@ -484,7 +485,7 @@ describe('the booking engine with the assist on the fake server', () => {
 
   it('carries on with its rules when the server hangs', async () => {
     const { llm } = assist();
-    const engine = createEngineForFlow(
+    const engine = packageEngine(
       'appointment-booking',
       { store: new FakeBookingStore() },
       { llm, now: () => NOW, timeZone: TZ, random: () => 0.5, llmTimeoutMs: 200 },

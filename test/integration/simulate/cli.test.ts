@@ -25,7 +25,7 @@ import { readPcm16Wav, rmsDbfs } from '../../helpers/wav.js';
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, '../../..');
 const cli = join(root, 'dist/src/cli/main.js');
-const calls = join(root, 'test/fixtures/calls');
+const calls = join(root, 'agents/appointment-booking/calls');
 const dir = mkdtempSync(join(tmpdir(), 'simulate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -69,16 +69,7 @@ function rawWav(path: string, channels: number, bits: number, rate: number, fram
   writeFileSync(path, Buffer.concat([h, data]));
 }
 
-const REPORT_KEYS = [
-  'appointment',
-  'errors',
-  'final_state',
-  'flow',
-  'latency',
-  'slots',
-  'transitions',
-  'turns',
-];
+const REPORT_KEYS = ['errors', 'final_state', 'flow', 'latency', 'records', 'slots', 'transitions', 'turns'];
 const STAGES = ['eou_ms', 'llm_ttft_ms', 'stt_ms', 'tts_ttfb_ms', 'v2v_ms'];
 const numberOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
 
@@ -104,13 +95,14 @@ describe('voice-agent simulate (CLI)', () => {
     expect(report.flow).toBe('appointment-booking');
     expect(report.final_state).toBe(expected.expect!.final_state);
     for (const [k, v] of Object.entries(expected.expect!.slots)) expect(report.slots[k], k).toEqual(v);
-    expect(report.appointment).toMatchObject({
-      action: 'booked',
+    const appointment = report.records.find((r: { type: string }) => r.type === 'appointment');
+    expect(appointment.data).toMatchObject({
       appointment_date: '2025-03-11',
       appointment_time: '15:30',
       status: 'confirmed',
+      metadata: { action: 'booked' },
     });
-    expect(report.appointment.confirmation_code).toMatch(/^[A-Z0-9]{6}$/);
+    expect(appointment.data.confirmation_code).toMatch(/^[A-Z0-9]{6}$/);
 
     // turns: the agent greets, then caller and agent alternate; every turn carries its state
     expect(report.turns[0]).toMatchObject({ role: 'agent', state: 'greeting' });
@@ -160,16 +152,14 @@ describe('voice-agent simulate (CLI)', () => {
     const { code, stdout, stderr } = await simulate(['--caller', caller, '--fast', '--json']);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout);
-    expect(
-      report.turns.map((t: { role: string; text: string }) => `${t.role}: ${t.text}`).slice(1, 4),
-    ).toEqual([
-      'user: i would like to book an appointment',
-      'agent: May I have your full name, please?',
-      'user: [DTMF 0]',
-    ]);
+    const turns = report.turns.map((t: { role: string; text: string }) => `${t.role}: ${t.text}`);
+    // pocketsphinx's wording of the recorded words varies with load ("book an of five" once);
+    // the agent asking for the name proves the booking request was understood.
+    expect(turns[1]).toMatch(/^user: i would like to book/);
+    expect(turns.slice(2, 4)).toEqual(['agent: May I have your full name, please?', 'user: [DTMF 0]']);
     expect(report.slots).toEqual({ intent: 'book' });
     expect(report.final_state).toBe('handoff');
-    expect(report.appointment).toBeNull();
+    expect(report.records).toEqual([]);
   }, 60_000);
 
   // One spawn per kind of failure the brief names; the rest of the messages are checked
@@ -223,7 +213,10 @@ describe('caller script validation', () => {
       ],
       ['turns:\n  - dtmf: "12a"\n', /turns\[0\]\.dtmf: /],
       ['turns:\n  - say: hi\n    barge_in_after_ms: -1\n', /turns\[0\]\.barge_in_after_ms: Too small/],
-      ['flow: nope\nturns:\n  - say: hi\n', /x\.yaml: flow: must be one of: appointment-booking$/],
+      [
+        'flow: nope\nturns:\n  - say: hi\n',
+        /x\.yaml: flow: must be one of: appointment-booking, callback-request$/,
+      ],
       ['now: tomorrow\nturns:\n  - say: hi\n', /x\.yaml: now: /],
       ['turns: []\n', /x\.yaml: turns: Too small/],
       ['turns:\n  - say: hi\nexpect: { final_state: goodbye }\n', /x\.yaml: expect\.appointment: /],
@@ -271,7 +264,7 @@ describe('caller script validation', () => {
       '--now: "next week" is not an ISO 8601 date-time with an offset (e.g. 2025-03-05T15:00:00Z)',
     );
     expect(() => resolveCallSettings(loaded, { flow: 'pizza' }, cfg)).toThrow(
-      '--flow: unknown flow "pizza" (known: appointment-booking)',
+      '--flow: unknown flow "pizza" (known: appointment-booking, callback-request)',
     );
     const bare = await loadSimulationScript(script('bare.yaml', 'turns:\n  - say: hi\n'));
     expect(resolveCallSettings(bare, {}, cfg)).toEqual({ flow: 'appointment-booking', now: undefined });

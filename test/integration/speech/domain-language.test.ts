@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APPOINTMENT_BOOKING_LANGUAGE } from '../../../src/providers/local/booking-language.js';
+import { APPOINTMENT_BOOKING_LANGUAGE } from '../../../agents/appointment-booking/index.js';
 import { PronouncingDictionary } from '../../../src/providers/local/dictionary.js';
 import { buildArpa, compileDomainLanguage } from '../../../src/providers/local/domain-language.js';
 import { normalizeSentence, numberToWords, ordinalToWords } from '../../../src/providers/local/normalize.js';

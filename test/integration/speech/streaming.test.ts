@@ -1,8 +1,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPOINTMENT_BOOKING_LANGUAGE } from '../../../agents/appointment-booking/index.js';
 import { concatInt16 } from '../../../src/audio/pcm.js';
-import { APPOINTMENT_BOOKING_LANGUAGE } from '../../../src/providers/local/booking-language.js';
 import { LocalSpeechUnavailableError } from '../../../src/providers/local/dictionary.js';
 import { SphinxRecognizer } from '../../../src/providers/local/recognizer.js';
 import { fixtureAudio, loadFixtures } from './fixtures.js';

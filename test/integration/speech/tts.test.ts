@@ -11,6 +11,7 @@ import {
   voiceSampleRate,
 } from '../../../src/providers/local/synth.js';
 import { LocalTTS } from '../../../src/providers/local/tts.js';
+import { sleep } from '../../../src/util/async.js';
 
 beforeAll(() => {
   initializeLogger({ pretty: false, level: 'warn' });
@@ -123,7 +124,7 @@ describe('LocalTTS (@livekit/agents tts.TTS)', () => {
     const audio = concatInt16(frames.map((f) => f.frame.data));
     expect(audio.length / 16000).toBeGreaterThan(10);
     expect(rmsDbfs(audio)).toBeGreaterThan(-35);
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     expect(metrics[0]).toBeGreaterThanOrEqual(0);
   });
 
@@ -139,7 +140,7 @@ describe('LocalTTS (@livekit/agents tts.TTS)', () => {
     const tokens = 'Okay. I can do that for you. Let me check the calendar for Tuesday.'.split(/(?<= )/);
     for (const tok of tokens) {
       stream.pushText(tok);
-      await new Promise((r) => setTimeout(r, 15)); // an LLM's pace
+      await sleep(15); // an LLM's pace
       if (!firstAudioAt && got.length) firstAudioAt = performance.now() - t0;
     }
     stream.flush();

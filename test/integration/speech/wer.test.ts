@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPOINTMENT_BOOKING_LANGUAGE } from '../../../src/providers/local/booking-language.js';
+import { APPOINTMENT_BOOKING_LANGUAGE } from '../../../agents/appointment-booking/index.js';
 import { type SearchMode, SphinxRecognizer } from '../../../src/providers/local/recognizer.js';
 import { pooledWer, type WordErrors, wordErrors } from '../../../src/providers/local/wer.js';
 import { type Fixture, fixtureAudio, loadFixtures } from './fixtures.js';

@@ -1,22 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import {
-  AudioFrame,
-  AudioSource,
-  AudioStream,
-  LocalAudioTrack,
-  type RemoteTrack,
-  Room,
-  RoomEvent,
-  TrackKind,
-  TrackPublishOptions,
-  TrackSource,
-} from '@livekit/rtc-node';
 import { Redis } from 'ioredis';
-import { AccessToken, RoomServiceClient, SipClient } from 'livekit-server-sdk';
+import { SipClient } from 'livekit-server-sdk';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withTimeout } from '../../../src/util/async.js';
+import { joinRoom, leaveAllRooms, listeningRoom, roomService, speakInto } from '../../helpers/room-peer.js';
 import { cfg, livekitHttpUrl } from '../../helpers/stack.js';
 import { readPcm16Wav, rmsDbfs } from '../../helpers/wav.js';
 
@@ -26,74 +16,25 @@ import { readPcm16Wav, rmsDbfs } from '../../helpers/wav.js';
  * databases answer. `voice-agent stack up` must have run; nothing here skips.
  */
 
-async function token(room: string, identity: string): Promise<string> {
-  const at = new AccessToken(cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET, { identity, ttl: '10m' });
-  at.addGrant({ roomJoin: true, room, canPublish: true, canSubscribe: true });
-  return at.toJwt();
-}
-
-const rooms: Room[] = [];
-afterAll(async () => {
-  await Promise.all(rooms.map((r) => r.disconnect()));
-});
+afterAll(leaveAllRooms);
 
 describe('local stack smoke test', () => {
   it('relays a recorded caller utterance between two participants through livekit-server', async () => {
     const roomName = `smoke-${randomUUID().slice(0, 8)}`;
-    const svc = new RoomServiceClient(livekitHttpUrl, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
+    const svc = roomService();
     await svc.createRoom({ name: roomName, emptyTimeout: 30 });
 
-    const listener = new Room();
-    const caller = new Room();
-    rooms.push(listener, caller);
-    const received: Int16Array[] = [];
-    const gotAudio = new Promise<void>((resolve) => {
-      listener.on(RoomEvent.TrackSubscribed, async (track: RemoteTrack) => {
-        if (track.kind !== TrackKind.KIND_AUDIO) return;
-        let total = 0;
-        for await (const frame of new AudioStream(track, { sampleRate: 16000, numChannels: 1 })) {
-          received.push(new Int16Array(frame.data));
-          total += frame.samplesPerChannel;
-          if (total >= 16000 * 2.5) break; // 2.5 s is plenty to judge
-        }
-        resolve();
-      });
-    });
-    await listener.connect(cfg.LIVEKIT_URL, await token(roomName, 'listener'), {
-      autoSubscribe: true,
-      dynacast: false,
-    });
-    await caller.connect(cfg.LIVEKIT_URL, await token(roomName, 'caller'), {
-      autoSubscribe: false,
-      dynacast: false,
-    });
+    // 2.5 s is plenty to judge.
+    const listener = listeningRoom((samples) => samples >= 16000 * 2.5);
+    await joinRoom(roomName, 'listener', { autoSubscribe: true, room: listener.room });
+    const caller = await joinRoom(roomName, 'caller', { autoSubscribe: false });
 
     const wav = readPcm16Wav(join(import.meta.dirname, '../../fixtures/smoke/hello-16k.wav'));
     expect(wav.sampleRate).toBe(16000);
-    const source = new AudioSource(16000, 1);
-    const track = LocalAudioTrack.createAudioTrack('caller-mic', source);
-    await caller.localParticipant!.publishTrack(
-      track,
-      new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
-    );
+    await speakInto(caller, wav.samples);
+    await withTimeout(listener.heardEnough, 20_000, 'audio at the listener');
 
-    const frameSamples = 160; // 10 ms
-    for (let off = 0; off + frameSamples <= wav.samples.length; off += frameSamples) {
-      await source.captureFrame(
-        new AudioFrame(wav.samples.slice(off, off + frameSamples), 16000, 1, frameSamples),
-      );
-    }
-    await Promise.race([
-      gotAudio,
-      new Promise((_, rej) => setTimeout(() => rej(new Error('no audio received')), 20_000)),
-    ]);
-
-    const all = new Int16Array(received.reduce((n, f) => n + f.length, 0));
-    let o = 0;
-    for (const f of received) {
-      all.set(f, o);
-      o += f.length;
-    }
+    const all = listener.samples();
     expect(all.length).toBeGreaterThan(16000);
     // The fixture's speech sits around -20 dBFS; silence would be -inf or below -60.
     expect(rmsDbfs(all)).toBeGreaterThan(-40);

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rmsDbfs } from '../../../src/audio/level.js';
+import { sleep } from '../../../src/util/async.js';
 import { CliProcess } from '../../helpers/cli-process.js';
-import { assertSippAvailable, freeUdpPort, MULAW_FIXTURES, rmsDbfs, SippPhone } from '../../helpers/sipp.js';
+import { assertSippAvailable, freeUdpPort, MULAW_FIXTURES, SippPhone } from '../../helpers/sip/phone.js';
 import {
   callEvents,
   finalizedCall,
@@ -9,6 +11,8 @@ import {
   randomNumber,
   startTelephonyStack,
   type TelephonyStack,
+  withDiagnostics,
+  workerLogTail,
 } from '../../helpers/telephony.js';
 import { pii } from '../persistence/helpers.js';
 
@@ -24,6 +28,7 @@ let stack: TelephonyStack;
 const holder: { current?: TelephonyStack } = {};
 let phonePort: number;
 const phones: SippPhone[] = [];
+const dials: CliProcess[] = [];
 const measured: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -35,8 +40,10 @@ beforeAll(async () => {
   );
 }, 180_000);
 
-// One callee at a time listens on the trunk's address.
+// One callee at a time listens on the trunk's address; a test that failed early leaves its
+// `dial --wait` running, which must not outlive it.
 afterEach(async () => {
+  for (const d of dials.splice(0)) await d.stop().catch(() => undefined);
   for (const p of phones.splice(0)) await p.stop().catch(() => undefined);
 });
 
@@ -48,16 +55,17 @@ afterAll(async () => {
 async function phone(opts: Partial<Parameters<typeof SippPhone.start>[0]>): Promise<SippPhone> {
   const p = await SippPhone.start({ role: 'uas', port: phonePort, steps: [], timeoutMs: 90_000, ...opts });
   phones.push(p);
-  // sipp binds its SIP port a moment after it starts.
-  await new Promise((r) => setTimeout(r, 300));
+  await p.listening();
   return p;
 }
 
 function dial(number: string, ...extra: string[]): CliProcess {
-  return new CliProcess(
+  const p = new CliProcess(
     ['dial', number, '--flow', 'appointment-booking', '--wait', '--timeout', '120', '--json', ...extra],
     stack.env,
   );
+  dials.push(p);
+  return p;
 }
 
 /** `dial --wait --json` prints one JSON object: the finalized call. */
@@ -87,18 +95,8 @@ async function invited(callee: SippPhone, cli: CliProcess, timeoutMs = 90_000) {
   throw new Error(`no INVITE reached the callee; the call ended: ${JSON.stringify(outcome)}`);
 }
 
-async function withDiagnostics<T>(p: SippPhone, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    const e = err as Error;
-    e.message += `\n--- sipp ---\n${p.diagnostics()}\n--- worker ---\n${stack.worker.output
-      .split('\n')
-      .filter((l) => !/VAD inference|event loop|not scheduled/.test(l))
-      .slice(-40)
-      .join('\n')}`;
-    throw e;
-  }
+function diagnosed<T>(p: SippPhone, body: () => Promise<T>): Promise<T> {
+  return withDiagnostics(body, async () => ({ sipp: p.diagnostics(), worker: workerLogTail(stack) }));
 }
 
 describe('voice-agent dial: outbound SIP calls through livekit-sip (SIPp callee)', () => {
@@ -126,7 +124,7 @@ describe('voice-agent dial: outbound SIP calls through livekit-sip (SIPp callee)
     });
     const started = Date.now();
     const cli = dial(number);
-    await withDiagnostics(callee, async () => {
+    await diagnosed(callee, async () => {
       const invite = await invited(callee, cli);
       measured.dial_to_invite_ms = invite.at - started;
       // To the number dialled, from the trunk's number.
@@ -178,7 +176,7 @@ describe('voice-agent dial: outbound SIP calls through livekit-sip (SIPp callee)
     const number = randomNumber();
     const callee = await phone({ reject: '486 Busy Here' });
     const cli = dial(number);
-    await withDiagnostics(callee, async () => {
+    await diagnosed(callee, async () => {
       await invited(callee, cli);
       expect(await callee.waitFor('rejected', 10_000)).toBeDefined();
       expect(await callee.exited).toBe(0);
@@ -194,8 +192,9 @@ describe('voice-agent dial: outbound SIP calls through livekit-sip (SIPp callee)
     expect(row.caller_number_hash?.equals(pii.hash(number))).toBe(true);
     const steps = (await callEvents(stack.db, row.id)).map((e) => e.event_type);
     expect(steps).toEqual(['initiated', 'connecting', 'ringing', 'failed']);
-    // A busy line is the call's outcome, not a fault of ours: no error row for it.
-    await new Promise((r) => setTimeout(r, 1000));
+    // A busy line is the call's outcome, not a fault of ours: no error row for it. An absence
+    // has no condition to poll for, so give a late row a second to arrive.
+    await sleep(1000);
     const errors = await stack.db.pool.query('SELECT error_type FROM error_logs WHERE conversation_id = $1', [
       row.id,
     ]);
@@ -207,7 +206,7 @@ describe('voice-agent dial: outbound SIP calls through livekit-sip (SIPp callee)
     const callee = await phone({ noAnswer: true });
     const started = Date.now();
     const cli = dial(number, '--ring-timeout', '4');
-    await withDiagnostics(callee, async () => {
+    await diagnosed(callee, async () => {
       const invite = await invited(callee, cli);
       const cancelled = await callee.waitFor('cancelled', 30_000);
       expect(cancelled, 'livekit-sip gave up ringing with a CANCEL').toBeDefined();

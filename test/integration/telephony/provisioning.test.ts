@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.js';
 import { setupSip, sipClient, sipStatus } from '../../../src/telephony/provisioning.js';
+import { CLI } from '../../helpers/cli-process.js';
 
 // A separate agent name keeps this test's trunks apart from the ones the e2e tests use.
 const agentName = `prov-test-${process.pid}`;
@@ -9,6 +12,13 @@ const base = {
   SIP_INBOUND_NUMBERS: '+15550199',
   SIP_OUTBOUND_ADDRESS: '127.0.0.1:5999',
 };
+
+async function runCli(args: string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+  });
+  return stdout;
+}
 
 async function cleanup() {
   const cfg = loadConfig(base);
@@ -53,6 +63,24 @@ describe('voice-agent sip setup (real LiveKit server)', () => {
       // One room per call named after the number dialled, never the caller's (PII).
       expect(rule?.rule?.rule.case).toBe('dispatchRuleCallee');
       expect(status.dispatch.filter((r) => r.name === `${agentName}-dispatch`)).toHaveLength(1);
+
+      // A changed digest password is noticed and pushed; status never shows it.
+      const withAuth = { ...base, SIP_AUTH_USERNAME: 'carrier', SIP_AUTH_PASSWORD: 'first-secret-pw' };
+      expect((await setupSip(loadConfig(withAuth))).inbound.outcome).toBe('updated');
+      expect((await setupSip(loadConfig(withAuth))).inbound.outcome).toBe('unchanged');
+      const rotated = {
+        ...withAuth,
+        SIP_AUTH_PASSWORD: 'second-secret-pw',
+        SIP_OUTBOUND_PASSWORD: 'out-secret-pw',
+      };
+      const r = await setupSip(loadConfig(rotated));
+      expect([r.inbound.outcome, r.outbound.outcome]).toEqual(['updated', 'updated']);
+      const json = await runCli(['sip', 'status', '--json'], { ...rotated, AGENT_NAME: agentName });
+      const text = json + (await runCli(['sip', 'status'], { ...rotated, AGENT_NAME: agentName }));
+      expect(text).toContain(first.inbound.id);
+      expect(text).not.toMatch(/second-secret-pw|out-secret-pw|first-secret-pw/);
+      const parsed = JSON.parse(json) as { inbound: Array<Record<string, unknown>> };
+      expect(parsed.inbound.find((t) => t.sipTrunkId === first.inbound.id)?.authPasswordSet).toBe(true);
     } finally {
       await cleanup();
     }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FakeBookingStore } from '../../../src/conversation/index.js';
+import { FakeBookingStore } from '../../../agents/appointment-booking/index.js';
+import { appointmentData, feedbackData } from '../../../agents/appointment-booking/records.js';
+import { appointmentsOf, feedbackOf } from '../../helpers/flows.js';
 import { bookingCall, NOW } from './helpers.js';
 
 // NOW: Wednesday 5 March 2025, 10:00 in New York. Open Mon-Fri 9-5, Sat 9-1, 30-minute slots.
@@ -42,7 +44,7 @@ describe('appointment booking: text-level flows', () => {
         conversationId: '11111111-1111-4111-8111-111111111111',
       }),
     ]);
-    expect(h.rec.appointments).toEqual([
+    expect(appointmentsOf(h.rec)).toEqual([
       expect.objectContaining({
         action: 'booked',
         appointment_date: '2025-03-11',
@@ -50,7 +52,7 @@ describe('appointment booking: text-level flows', () => {
         confirmation_code: code,
       }),
     ]);
-    expect(h.rec.feedback).toEqual([{ rating: 5, feedback_type: 'positive' }]);
+    expect(feedbackOf(h.rec)).toEqual([{ rating: 5, feedback_type: 'positive' }]);
     expect(h.rec.transitions.map((t) => `${t.from_state}>${t.to_state}:${t.trigger_type}`)).toEqual([
       'null>greeting:system',
       'greeting>collect_name:user_input',
@@ -153,13 +155,13 @@ describe('appointment booking: text-level flows', () => {
       time: '09:30',
       status: 'confirmed',
     });
-    expect(h.rec.appointments[0]).toMatchObject({
+    expect(appointmentsOf(h.rec)[0]).toMatchObject({
       action: 'rescheduled',
       confirmation_code: 'HJK234',
       metadata: { previous: { date: '2025-03-07', time: '14:00' } },
     });
     expect((await h.say('no thanks')).state).toBe('goodbye');
-    expect(h.rec.feedback).toEqual([]);
+    expect(feedbackOf(h.rec)).toEqual([]);
   });
 
   it('cancels an existing booking', async () => {
@@ -172,7 +174,7 @@ describe('appointment booking: text-level flows', () => {
     const r = await h.say('yes please cancel it');
     expect(r.text).toMatch(/^Your appointment on Friday, March 7th at 2 PM is cancelled\./);
     expect(store.bookings[0]!.status).toBe('cancelled');
-    expect(h.rec.appointments[0]).toMatchObject({ action: 'cancelled', status: 'cancelled' });
+    expect(appointmentsOf(h.rec)[0]).toMatchObject({ action: 'cancelled', status: 'cancelled' });
   });
 
   it('an unknown code is asked again, then handed to a human', async () => {
@@ -356,7 +358,7 @@ describe('appointment booking: text-level flows', () => {
     await h.say({ dtmf: '1' });
     const r = await h.say({ dtmf: '4' });
     expect(r.state).toBe('goodbye');
-    expect(h.rec.feedback).toEqual([{ rating: 4, feedback_type: 'positive' }]);
+    expect(feedbackOf(h.rec)).toEqual([{ rating: 4, feedback_type: 'positive' }]);
     expect(h.rec.slots.filter((s) => s.method === 'dtmf').map((s) => s.slot_name)).toEqual([
       'intent',
       'phone',
@@ -371,5 +373,24 @@ describe('appointment booking: text-level flows', () => {
     await a.say(...HAPPY);
     const r = await b.say(...HAPPY.slice(0, -1));
     expect(r.text).toMatch(/^Sorry, 3:30 PM is already taken\./);
+  });
+});
+
+describe('appointment-booking records', () => {
+  it("validates an appointment's date and time as the persister will", () => {
+    const ok = {
+      appointment_date: '2030-02-28',
+      appointment_time: '09:30',
+      status: 'confirmed',
+      confirmation_code: 'ABC123',
+    };
+    expect(appointmentData.safeParse(ok).success).toBe(true);
+    const time = appointmentData.safeParse({ ...ok, appointment_time: '9:30' });
+    expect(time.error?.issues[0]).toMatchObject({
+      path: ['appointment_time'],
+      message: 'must be HH:MM (24-hour)',
+    });
+    expect(appointmentData.safeParse({ ...ok, appointment_date: '2030-02-30' }).success).toBe(false);
+    expect(feedbackData.safeParse({ rating: 6 }).success).toBe(false);
   });
 });

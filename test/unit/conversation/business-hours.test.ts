@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { BusinessHours } from '../../../agents/appointment-booking/index.js';
 import {
-  BusinessHours,
   offsetMinutes,
   speakDate,
   speakTime,

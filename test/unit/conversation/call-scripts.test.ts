@@ -2,15 +2,24 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCallScript, parseCallScript, runScriptAsText } from '../../../agents/call-scripts.js';
+import { flowPackages, getFlowPackage } from '../../../agents/index.js';
 import { seededRandom } from './helpers.js';
 
-const DIR = join(import.meta.dirname, '../../fixtures/calls');
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.yaml'))
-  .sort();
+/** Every registered flow's caller scripts, as paths relative to agents/. */
+const scriptPaths = flowPackages.flatMap((pkg) =>
+  pkg.scripts
+    ? readdirSync(pkg.scripts.dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+        .map((f) => join(pkg.scripts!.dir, f))
+    : [],
+);
+const files = scriptPaths.map((p) => p.slice(p.lastIndexOf('/agents/') + 1));
+const bookingDir = getFlowPackage('appointment-booking').scripts!.dir;
+const bookingFiles = readdirSync(bookingDir);
 const outcomes: { name: string; ok: boolean; turns: number }[] = [];
 
-describe('caller scripts at text level (test/fixtures/calls)', () => {
+describe("caller scripts at text level (every flow package's calls/)", () => {
   it('has the scenarios the audio simulator needs', () => {
     for (const name of [
       'happy-path',
@@ -22,12 +31,12 @@ describe('caller scripts at text level (test/fixtures/calls)', () => {
       'silence-timeouts',
       'barge-in-readback',
     ]) {
-      expect(files).toContain(`${name}.yaml`);
+      expect(bookingFiles).toContain(`${name}.yaml`);
     }
   });
 
   it.each(files)('%s reaches its expected outcome', async (file) => {
-    const script = await loadCallScript(join(DIR, file));
+    const script = await loadCallScript(join(import.meta.dirname, '../../..', file));
     for (const turn of script.turns) {
       // Spoken like STT output: lowercase words, no digits.
       if ('say' in turn) expect(turn.say).toMatch(/^[a-z' ]+$/);
@@ -49,6 +58,17 @@ describe('caller scripts at text level (test/fixtures/calls)', () => {
         'flow: appointment-booking\nnow: "2025-03-05T15:00:00Z"\nturns: [{ shout: hi }]\nexpect: { final_state: x, appointment: false }',
       ),
     ).toThrow(/turns/);
+    // The flow's own parts are checked by its package's schemas.
+    expect(() =>
+      parseCallScript(
+        'flow: appointment-booking\nnow: "2025-03-05T15:00:00Z"\nturns: [{ say: hi }]\nexpect: { final_state: x, booked: yes }',
+      ),
+    ).toThrow(/expect: Unrecognized key: "booked"|expect\.appointment/);
+    expect(() =>
+      parseCallScript(
+        'flow: appointment-booking\nnow: "2025-03-05T15:00:00Z"\nsetup: { bookings: [{ date: tomorrow }] }\nturns: [{ say: hi }]\nexpect: { final_state: x, appointment: false }',
+      ),
+    ).toThrow(/setup\.bookings\.0\.date: must be YYYY-MM-DD/);
   });
 
   afterAll(() => {

@@ -1,28 +1,18 @@
-import { createAppointmentBookingFlow } from '../../../agents/index.js';
+import { createAppointmentBookingFlow, FakeBookingStore } from '../../../agents/appointment-booking/index.js';
 import {
   ConversationEngine,
   type EngineOptions,
   type EngineReply,
-  FakeBookingStore,
   type Flow,
   RecordingObserver,
 } from '../../../src/conversation/index.js';
+import { seededRandom } from '../../../src/util/random.js';
+
+export { seededRandom };
 
 /** Wednesday 5 March 2025, 10:00 in New York (the clinic's zone). */
 export const NOW = new Date('2025-03-05T15:00:00Z');
 export const TZ = 'America/New_York';
-
-/** Deterministic [0, 1) source (mulberry32). */
-export function seededRandom(seed = 42): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Harness {
   engine: ConversationEngine;

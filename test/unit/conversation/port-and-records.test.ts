@@ -1,31 +1,46 @@
 import { describe, expect, it } from 'vitest';
-import { createEngineForFlow, flowNames, getFlow } from '../../../agents/index.js';
+import { FakeBookingStore } from '../../../agents/appointment-booking/index.js';
+import { flowNames, getFlowPackage } from '../../../agents/index.js';
 import {
   domainLanguage,
   eventsObserver,
-  FakeBookingStore,
+  parseFlowSettings,
   toConversationPort,
 } from '../../../src/conversation/index.js';
 import { MemoryEventSink, parseEvent } from '../../../src/events/index.js';
 import type { ConversationPort } from '../../../src/pipeline/engine-port.js';
+import { packageEngine } from '../../helpers/flows.js';
 import { NOW, seededRandom } from './helpers.js';
 
 const CALL_ID = '22222222-2222-4222-8222-222222222222';
 
 describe('registry and pipeline port', () => {
-  it('builds engines by flow name', () => {
-    expect(flowNames).toEqual(['appointment-booking']);
-    expect(getFlow('appointment-booking', { store: new FakeBookingStore() }).name).toBe(
+  it('finds flow packages by name and builds their flows from settings and resources', () => {
+    expect(flowNames).toContain('appointment-booking');
+    const pkg = getFlowPackage('appointment-booking');
+    expect(pkg.createFlow({ settings: {}, resources: { store: new FakeBookingStore() } }).name).toBe(
       'appointment-booking',
     );
-    expect(() => getFlow('nope' as 'appointment-booking', { store: new FakeBookingStore() })).toThrow(
-      /unknown flow "nope"/,
+    expect(() => getFlowPackage('nope')).toThrow(/unknown flow "nope"/);
+    expect(() => pkg.createFlow({ settings: {}, resources: {} })).toThrow(/needs a BookingStore/);
+  });
+
+  it("refuses settings the flow's schema rejects, with the reason", () => {
+    const pkg = getFlowPackage('appointment-booking');
+    expect(parseFlowSettings(pkg, { businessName: 'Elm Dental' })).toEqual({
+      ok: true,
+      settings: { businessName: 'Elm Dental' },
+    });
+    const bad = parseFlowSettings(pkg, { timeZone: 'Mars/Base', colour: 'red' });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.reason).toMatch(
+      /settings for flow appointment-booking rejected: .*timeZone: unknown IANA time zone/,
     );
-    expect(() => getFlow('appointment-booking', {} as never)).toThrow(/needs a BookingStore/);
+    expect(!bad.ok && bad.reason).toMatch(/colour/);
   });
 
   it("fits the pipeline's ConversationPort and maps actions (handoff → transfer, end_call → hangup)", async () => {
-    const engine = createEngineForFlow(
+    const engine = packageEngine(
       'appointment-booking',
       { store: new FakeBookingStore() },
       { now: () => NOW },
@@ -40,7 +55,7 @@ describe('registry and pipeline port', () => {
     expect(port.snapshot?.()).toMatchObject({
       flow: 'appointment-booking',
       slots: { intent: 'book' },
-      appointment: null,
+      records: [],
       transitions: [
         { from: null, to: 'greeting', trigger: 'system' },
         { from: 'greeting', to: 'collect_name', trigger: 'user_input' },
@@ -49,7 +64,7 @@ describe('registry and pipeline port', () => {
     });
 
     const other = toConversationPort(
-      createEngineForFlow('appointment-booking', { store: new FakeBookingStore() }, { now: () => NOW }),
+      packageEngine('appointment-booking', { store: new FakeBookingStore() }, { now: () => NOW }),
     );
     await other.start();
     for (let i = 0; i < 3; i++) await other.onTimeout();
@@ -61,14 +76,14 @@ describe('registry and pipeline port', () => {
 describe('eventsObserver', () => {
   it('turns a whole call into valid call events (transitions, slots, appointment, feedback, turns)', async () => {
     const sink = new MemoryEventSink();
-    const engine = createEngineForFlow(
+    const engine = packageEngine(
       'appointment-booking',
       { store: new FakeBookingStore() },
       {
         now: () => NOW,
         random: seededRandom(5),
         callId: CALL_ID,
-        observer: eventsObserver({ sink, callId: CALL_ID, recordTurns: true }),
+        observer: eventsObserver({ sink, callId: CALL_ID, flow: 'appointment-booking', recordTurns: true }),
       },
     );
     await engine.start();
@@ -88,8 +103,9 @@ describe('eventsObserver', () => {
     const count = (t: string) => sink.events.filter((e) => e.type === t).length;
     expect(count('transition')).toBe(engine.transitions.length);
     expect(count('slot')).toBe(engine.slotHistory.length);
-    expect(count('appointment')).toBe(1);
-    expect(count('feedback')).toBe(1);
+    const records = sink.ofType('record');
+    expect(records.map((e) => e.payload.type)).toEqual(['appointment', 'feedback']);
+    expect(records.every((e) => e.payload.flow === 'appointment-booking')).toBe(true);
     expect(count('turn')).toBe(15); // greeting + 7 × (caller, agent)
     const slot = sink.ofType('slot').find((e) => e.payload.slot_name === 'name')!;
     const turn = sink.ofType('turn').find((e) => e.payload.turn_id === slot.payload.turn_id)!;
@@ -98,21 +114,26 @@ describe('eventsObserver', () => {
       text: 'my name is john smith',
       state_at_turn: 'collect_name',
     });
-    expect(sink.ofType('appointment')[0]!.payload).toMatchObject({
-      appointment_id: engine.appointment!.appointment_id,
-      appointment_date: '2025-03-06',
-      appointment_time: '10:00',
-      status: 'confirmed',
-      metadata: { action: 'booked' },
+    expect(records[0]!.payload).toMatchObject({
+      record_id: engine.flowRecords[0]!.id,
+      data: {
+        appointment_date: '2025-03-06',
+        appointment_time: '10:00',
+        status: 'confirmed',
+        metadata: { action: 'booked' },
+      },
     });
-    expect(sink.ofType('feedback')[0]!.payload).toMatchObject({ rating: 5, feedback_type: 'positive' });
+    expect(records[1]!.payload.data).toMatchObject({ rating: 5, feedback_type: 'positive' });
   });
 });
 
 describe('domainLanguage', () => {
   it('lists what callers say in the flow, as lowercase words without digits', () => {
     const { phrases, words } = domainLanguage(
-      getFlow('appointment-booking', { store: new FakeBookingStore() }),
+      getFlowPackage('appointment-booking').createFlow({
+        settings: {},
+        resources: { store: new FakeBookingStore() },
+      }),
     );
     for (const p of phrases) expect(p).toMatch(/^[a-z']+( [a-z']+)*$/);
     for (const expected of [

@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createAppointmentBookingFlow } from '../../../agents/index.js';
+import { createAppointmentBookingFlow, FakeBookingStore } from '../../../agents/appointment-booking/index.js';
 import {
   ConversationEngine,
   domainLanguage,
-  FakeBookingStore,
   RecordingObserver,
   slotDefs,
 } from '../../../src/conversation/index.js';

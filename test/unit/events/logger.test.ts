@@ -61,6 +61,9 @@ describe('logger redaction', () => {
           PII_HASH_KEY: 'deadbeefcafe',
           SIP_AUTH_PASSWORD: 'sip-digest-pw',
           SIP_OUTBOUND_PASSWORD: 'sip-digest-pw',
+          PII_KEYS: 'k1:deadbeefcafe',
+          DISPATCH_SIGNING_SECRET: 'dispatch-secret-pw',
+          HTTP_BEARER_TOKEN: 'bearer-token-1',
         },
         headers: { Authorization: 'Bearer bearer-token-1' },
         list: [{ customer_phone: '+15550102008' }, { accessToken: 'bearer-token-1' }],
@@ -78,6 +81,8 @@ describe('logger redaction', () => {
     expect(line.from).toBe(REDACTED);
     expect(line.call.sip.details.deep.phone_number).toBe(REDACTED);
     expect(line.env.PII_ENCRYPTION_KEY).toBe(REDACTED);
+    expect(line.env.PII_KEYS).toBe(REDACTED);
+    expect(line.env.DISPATCH_SIGNING_SECRET).toBe(REDACTED);
     expect(line.list[0].customer_phone).toBe(REDACTED);
   });
 

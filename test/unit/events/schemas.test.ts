@@ -51,14 +51,12 @@ function oneOfEach(): CallEvent[] {
       message: 'boom',
       severity: 'high',
     }),
-    makeEvent('appointment', callId, {
-      appointment_id: randomUUID(),
-      appointment_date: '2030-02-28',
-      appointment_time: '09:30',
-      status: 'confirmed',
-      confirmation_code: 'ABC123',
+    makeEvent('record', callId, {
+      record_id: randomUUID(),
+      flow: 'example-flow',
+      type: 'rating',
+      data: { rating: 4 },
     }),
-    makeEvent('feedback', callId, { feedback_id: randomUUID(), rating: 4 }),
     makeEvent('call.lifecycle', callId, { event_type: 'transferred', data: { to: 'sip:desk' } }),
     makeEvent('call.heartbeat', callId, {}),
   ];
@@ -76,21 +74,26 @@ describe('event model', () => {
 
   it('makeEvent fills id, timestamp and optional organization', () => {
     const e = makeEvent(
-      'feedback',
+      'record',
       callId,
-      { feedback_id: randomUUID(), rating: 5 },
+      { record_id: randomUUID(), flow: 'example-flow', type: 'rating', data: { rating: 5 } },
       { organizationId: randomUUID() },
     );
     expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(Date.parse(e.occurred_at)).toBeLessThanOrEqual(Date.now());
     expect(organizationOf(e)).toBe(e.organization_id);
-    const plain = makeEvent('feedback', callId, { feedback_id: randomUUID(), rating: 5 });
+    const plain = makeEvent('record', callId, {
+      record_id: randomUUID(),
+      flow: 'example-flow',
+      type: 'rating',
+      data: { rating: 5 },
+    });
     expect('organization_id' in plain).toBe(false);
     expect(organizationOf(plain)).toBe(DEFAULT_ORGANIZATION_ID);
     const fixed = makeEvent(
-      'feedback',
+      'record',
       callId,
-      { feedback_id: randomUUID(), rating: 5 },
+      { record_id: randomUUID(), flow: 'example-flow', type: 'rating', data: { rating: 5 } },
       {
         id: '11111111-1111-4111-8111-111111111111',
         occurredAt: new Date(0),
@@ -114,20 +117,14 @@ describe('event model', () => {
   });
 
   it('names the offending field', () => {
-    const [started, , turn, , slot, , , appt, feedback] = oneOfEach();
+    const [started, , turn, , slot, , , record] = oneOfEach();
     const cases: [unknown, RegExp][] = [
       [{ ...turn!, id: 'not-a-uuid' }, /invalid turn event: id:/],
       [{ ...turn!, occurred_at: 'yesterday' }, /occurred_at/],
       [{ ...slot!, payload: { ...slot!.payload, confidence: 1.5 } }, /payload\.confidence/],
-      [{ ...feedback!, payload: { ...feedback!.payload, rating: 6 } }, /payload\.rating/],
-      [
-        { ...appt!, payload: { ...appt!.payload, appointment_time: '9:30' } },
-        /payload\.appointment_time: must be HH:MM/,
-      ],
-      [
-        { ...appt!, payload: { ...appt!.payload, appointment_date: '2030-02-30' } },
-        /payload\.appointment_date/,
-      ],
+      [{ ...record!, payload: { ...record!.payload, record_id: 'r-1' } }, /payload\.record_id/],
+      [{ ...record!, payload: { ...record!.payload, type: '' } }, /payload\.type/],
+      [{ ...record!, payload: { ...record!.payload, data: 'rating 4' } }, /payload\.data/],
       [{ ...started!, payload: { ...started!.payload, direction: 'sideways' } }, /payload\.direction/],
       // Unknown payload keys are refused rather than silently dropped.
       [{ ...turn!, payload: { ...turn!.payload, sentiment: 0.3 } }, /payload: Unrecognized key.*sentiment/],

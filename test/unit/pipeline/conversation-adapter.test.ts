@@ -102,6 +102,20 @@ function setup(
 }
 
 describe('ConversationController', () => {
+  it("hands the port's expectation to the session STT after every reply", async () => {
+    const port = new FakeConversation({ slots: ['name'] });
+    const expected = { kind: 'name', state: 'ask_name', slots: ['name'], intentPhrases: [] } as const;
+    const withExpectation = Object.assign(Object.create(port) as ConversationPort, {
+      expectation: () => expected,
+    });
+    const { controller, session } = setup(withExpectation);
+    const got: unknown[] = [];
+    // FAKE STT: records what the controller tells it
+    (session as unknown as { stt: unknown }).stt = { expect: (e: unknown) => got.push(e) };
+    await controller.greet();
+    expect(got).toEqual([expected]);
+  });
+
   it('greets with the engine start reply', async () => {
     const port = new FakeConversation({ slots: ['name'] });
     const { controller, session } = setup(port);

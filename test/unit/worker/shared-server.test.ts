@@ -11,6 +11,7 @@ import {
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { sleep } from '../../../src/util/async.js';
 import { SharedProcessServer } from '../../../src/worker/shared-server.js';
 
 /**
@@ -53,7 +54,7 @@ async function fakeLiveKit(): Promise<FakeLiveKit> {
           return found;
         }
         if (Date.now() > deadline) throw new Error(`no ${kase} message from the worker`);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     },
     close: () => new Promise<void>((resolve) => wss.close(() => resolve())),

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processTree } from '../../../src/observability/proc-stats.js';
+import { sleep } from '../../../src/util/async.js';
 import { LoopUtilization, WorkerCpu, workerLoad } from '../../../src/worker/worker-load.js';
 
 const roots: ChildProcess[] = [];
@@ -23,8 +24,6 @@ function child(code: string): ChildProcess {
   roots.push(c);
   return c;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('workerLoad', () => {
   it('is the larger of CPU share and calls / maximum, capped at 1', () => {
