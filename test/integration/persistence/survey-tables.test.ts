@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flowMigrationSets } from '../../../agents/index.js';
+import { withOrganization } from '../../../src/persistence/tenant-scope.js';
+import { createTestDatabase, type TestDatabase } from './helpers.js';
+
+// The feedback survey's tables (seed 003) on the real Postgres: the seed's rules and the
+// call state machine are the database's, and a business sees only its own rows. The package
+// is not registered yet (its flow is still to come), so its migrations are applied by path.
+
+const surveyMigrations = {
+  flow: 'feedback-survey',
+  dir: fileURLToPath(new URL('../../../agents/feedback-survey/migrations/', import.meta.url)),
+};
+
+describe('feedback survey tables', () => {
+  let db: TestDatabase;
+  let business: string;
+  let other: string;
+
+  /** As the worker's role, scoped to one business: RLS applies as in production. */
+  function asWorker<T>(organizationId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withOrganization(db.pool, organizationId, async (client) => {
+      await client.query('SET LOCAL ROLE voice_worker');
+      return fn(client);
+    });
+  }
+
+  async function openSurveyCall(organizationId: string): Promise<string> {
+    return asWorker(organizationId, async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO survey_calls (organization_id, verification_id, customer_phone, customer_phone_hash, customer_count)
+         VALUES ($1, $2, 'sealed', '\\x01', 3) RETURNING id`,
+        [organizationId, randomUUID()],
+      );
+      return rows[0]!.id;
+    });
+  }
+
+  function setStatus(organizationId: string, id: string, status: string): Promise<unknown> {
+    return asWorker(organizationId, (client) =>
+      client.query('UPDATE survey_calls SET status = $2 WHERE id = $1', [id, status]),
+    );
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ flows: [...flowMigrationSets(), surveyMigrations] });
+    const inserted = await db.pool.query<{ id: string }>(
+      "INSERT INTO organizations (name) VALUES ('Bageri Söder'), ('Other Shop') RETURNING id",
+    );
+    [business, other] = inserted.rows.map((row) => row.id) as [string, string];
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('lets a survey call follow the seed state machine and refuses every other transition', async () => {
+    const completed = await openSurveyCall(business);
+    for (const status of ['connecting', 'in_progress', 'completed'])
+      await setStatus(business, completed, status);
+    await expect(setStatus(business, completed, 'failed')).rejects.toThrow(
+      /cannot go from completed to failed/,
+    );
+    await expect(setStatus(business, completed, 'in_progress')).rejects.toThrow(
+      /from completed to in_progress/,
+    );
+
+    const skipping = await openSurveyCall(business);
+    await expect(setStatus(business, skipping, 'in_progress')).rejects.toThrow(
+      /from initiated to in_progress/,
+    );
+    await expect(setStatus(business, skipping, 'timeout')).rejects.toThrow(/from initiated to timeout/);
+    await setStatus(business, skipping, 'failed');
+
+    const timedOut = await openSurveyCall(business);
+    for (const status of ['connecting', 'in_progress', 'timeout'])
+      await setStatus(business, timedOut, status);
+    await expect(
+      asWorker(business, (client) =>
+        client.query(
+          `INSERT INTO survey_calls (organization_id, verification_id, customer_phone, customer_phone_hash, customer_count, status)
+           VALUES ($1, $2, 'sealed', '\\x01', 3, 'completed')`,
+          [business, randomUUID()],
+        ),
+      ),
+    ).rejects.toThrow(/starts as initiated/);
+    const { rows } = await db.pool.query('SELECT id, status FROM survey_calls ORDER BY status');
+    expect(rows).toEqual([
+      { id: completed, status: 'completed' },
+      { id: skipping, status: 'failed' },
+      { id: timedOut, status: 'timeout' },
+    ]);
+  });
+
+  it('refuses questions, answers and selections that break the seed rules', async () => {
+    const question = (fields: string) =>
+      db.pool.query(
+        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags${fields ? ', active_from, active_until' : ''})
+         VALUES ($1, $2, $3, 'high', $4${fields})`,
+        [business, 'Hur var ditt besök idag?', 5, '["kassa"]'],
+      );
+    await question('');
+    await expect(question(", '2026-05-02', '2026-05-01'")).rejects.toThrow(/question_active_period/);
+    await expect(
+      db.pool.query(
+        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
+         VALUES ($1, 'Kort?', 5, 'high', '["kassa"]')`,
+        [business],
+      ),
+    ).rejects.toThrow(/check constraint/);
+    await expect(
+      db.pool.query(
+        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
+         VALUES ($1, 'Hur var ditt besök idag?', 101, 'high', '["kassa"]')`,
+        [business],
+      ),
+    ).rejects.toThrow(/check constraint/);
+    await expect(
+      db.pool.query(
+        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
+         VALUES ($1, 'Hur var ditt besök idag?', 5, 'high', '[]')`,
+        [business],
+      ),
+    ).rejects.toThrow(/check constraint/);
+
+    const call = await openSurveyCall(business);
+    const answer = (duration: number, confidence: number, sentiment: number, respondedOffset: string) =>
+      db.pool.query(
+        `INSERT INTO call_responses (organization_id, survey_call_id, question_text, response_text,
+           response_duration, confidence_score, sentiment_score, asked_at, responded_at)
+         VALUES ($1, $2, 'Hur var ditt besök idag?', 'bra', $3, $4, $5, NOW(), NOW() + $6::interval)`,
+        [business, call, duration, confidence, sentiment, respondedOffset],
+      );
+    await answer(12, 0.8, 0.5, '12 seconds');
+    await expect(answer(61, 0.8, 0.5, '1 second')).rejects.toThrow(/check constraint/);
+    await expect(answer(5, 1.2, 0.5, '1 second')).rejects.toThrow(/check constraint/);
+    await expect(answer(5, 0.8, -1.5, '1 second')).rejects.toThrow(/check constraint/);
+    await expect(answer(5, 0.8, 0.1, '-1 second')).rejects.toThrow(/response_after_question/);
+    await expect(
+      db.pool.query(
+        `INSERT INTO question_selection_logs (organization_id, customer_count, selected_questions,
+           selection_algorithm, selection_criteria, time_budget_seconds, estimated_duration)
+         VALUES ($1, 5, '[]', 'test', '{}', 90, 95)`,
+        [business],
+      ),
+    ).rejects.toThrow(/selection_within_budget/);
+  });
+
+  it("shows a business only its own survey rows and refuses writing another's", async () => {
+    await openSurveyCall(other);
+    const seen = await asWorker(other, (client) =>
+      client.query<{ organization_id: string }>('SELECT organization_id FROM survey_calls'),
+    );
+    expect(seen.rows.length).toBeGreaterThan(0);
+    expect(new Set(seen.rows.map((row) => row.organization_id))).toEqual(new Set([other]));
+    await expect(
+      asWorker(other, (client) =>
+        client.query(
+          `INSERT INTO survey_calls (organization_id, verification_id, customer_phone, customer_phone_hash, customer_count)
+           VALUES ($1, $2, 'sealed', '\\x01', 3)`,
+          [business, randomUUID()],
+        ),
+      ),
+    ).rejects.toThrow(/row-level security/);
+    const questions = await asWorker(other, (client) =>
+      client.query('SELECT id FROM question_configurations'),
+    );
+    expect(questions.rows).toEqual([]);
+  });
+});
