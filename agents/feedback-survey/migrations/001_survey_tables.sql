@@ -139,5 +139,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON question_configurations TO voice_admin_a
 GRANT SELECT ON survey_customer_counters, survey_calls, call_responses, question_selection_logs
   TO voice_admin_api;
 GRANT SELECT ON question_configurations TO voice_worker, voice_persister;
+-- Selection prefers the longest-waiting question: when each was last asked is in the answers.
+GRANT SELECT ON call_responses TO voice_worker;
 GRANT SELECT, INSERT, UPDATE ON survey_customer_counters, survey_calls TO voice_worker;
 GRANT SELECT, INSERT, UPDATE ON survey_calls, call_responses, question_selection_logs TO voice_persister;

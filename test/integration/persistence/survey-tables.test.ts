@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectQuestions } from '../../../agents/feedback-survey/selection.js';
+import { loadBusinessQuestions } from '../../../agents/feedback-survey/store/questions.js';
 import { flowMigrationSets } from '../../../agents/index.js';
 import { withOrganization } from '../../../src/persistence/tenant-scope.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
@@ -169,5 +171,40 @@ describe('feedback survey tables', () => {
       client.query('SELECT id FROM question_configurations'),
     );
     expect(questions.rows).toEqual([]);
+  });
+
+  it("selects from a business's stored questions, the longest-waiting first", async () => {
+    const shop = (
+      await db.pool.query<{ id: string }>(
+        "INSERT INTO organizations (name) VALUES ('Kafé Norr') RETURNING id",
+      )
+    ).rows[0]!.id;
+    const inserted = await db.pool.query<{ id: string; question_text: string }>(
+      `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags, active_until)
+       VALUES ($1, 'Hur smakade kaffet idag?', 1, 'high', '["kafé"]', NULL),
+              ($1, 'Hur var bemötandet i kassan?', 1, 'high', '["kassa"]', NULL),
+              ($1, 'Vad tyckte du om julbordet?', 1, 'high', '["kafé"]', '2026-01-06')
+       RETURNING id, question_text`,
+      [shop],
+    );
+    const [coffee, checkout, christmas] = inserted.rows.map((row) => row.id) as [string, string, string];
+    const call = await openSurveyCall(shop);
+    await db.pool.query(
+      `INSERT INTO call_responses (organization_id, survey_call_id, question_id, question_text, asked_at)
+       VALUES ($1, $2, $3, 'Hur smakade kaffet idag?', '2026-12-01T10:00:00Z')`,
+      [shop, call, coffee],
+    );
+    const questions = await asWorker(shop, loadBusinessQuestions);
+    expect(questions.map((question) => question.id).sort()).toEqual([coffee, checkout, christmas].sort());
+    expect(questions.find((question) => question.id === coffee)?.last_asked_at).toBe(
+      '2026-12-01T10:00:00.000Z',
+    );
+    expect(questions.find((question) => question.id === christmas)?.active_until).toBe('2026-01-06');
+    const selection = selectQuestions(questions, { customerCount: 1, budgetSeconds: 60, date: '2026-12-07' });
+    expect(selection.selected[0]).toBe(checkout);
+    expect(selection.skipped).toContainEqual({ id: christmas, reason: 'expired on 2026-01-06' });
+    expect(await asWorker(business, loadBusinessQuestions)).not.toContainEqual(
+      expect.objectContaining({ id: checkout }),
+    );
   });
 });
