@@ -40,6 +40,8 @@ const WORD_SCORES: Record<string, number> = {
   slow: -1,
   rude: -2,
   dirty: -1.5,
+  stale: -1.5,
+  broken: -1.5,
   expensive: -1,
   disappointed: -2,
   disappointing: -2,

@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { defineFlow, type Flow, found, slot, yesNo } from '../../src/conversation/index.js';
+import { isUnclearAnswer } from './answers.js';
+import { type SurveyLanguage, surveyPhrases } from './phrases.js';
+import { sentimentOf } from './sentiment.js';
+
+/** One selected question as the call asks it. */
+export interface SurveyQuestion {
+  id: string;
+  text: string;
+  /** Asked in turn when an answer is empty or unclear; then the answer is kept as it is. */
+  followUps: readonly string[];
+}
+
+export interface SurveyCallPlan {
+  businessName: string;
+  language: SurveyLanguage;
+  questions: readonly SurveyQuestion[];
+  /** The seed's hard limit on a survey call. */
+  limitSeconds?: number;
+  /** How long before the limit the caller is warned. */
+  warnBeforeSeconds?: number;
+  timeZone?: string;
+}
+
+interface Answer {
+  text: string;
+  unclear: boolean;
+}
+
+interface SurveyData {
+  index: number;
+  followUp: number;
+  startedAt: number | null;
+  askedAt: number | null;
+  warned: boolean;
+}
+
+const MAX_RESPONSE_SECONDS = 60;
+
+const SWEDISH_NO = /\b(nej|nä|nää|inte nu|har inte tid|ingen tid)\b/;
+const SWEDISH_YES = /\b(ja|javisst|japp|visst|absolut|gärna|okej|det går bra|kör)\b/;
+
+/** The Swedish consent answers ("ja, gärna", "nej tack"); null when neither. */
+function swedishYesNo(text: string): boolean | null {
+  if (SWEDISH_NO.test(text)) return false;
+  return SWEDISH_YES.test(text) ? true : null;
+}
+
+/**
+ * The survey call (seed 003): consent first, then each selected question with its follow-ups
+ * when an answer says nothing, each answer recorded with its duration and sentiment; a warning
+ * shortly before the time limit and a polite end at it (reason `timeout`). The limit is
+ * checked whenever the call moves to the next question.
+ */
+export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
+  const say = surveyPhrases(plan.language);
+  const limitMs = (plan.limitSeconds ?? 120) * 1000;
+  const warnMs = limitMs - (plan.warnBeforeSeconds ?? 15) * 1000;
+  const current = (data: SurveyData) => plan.questions[data.index]!;
+  return defineFlow({
+    name: 'feedback-survey',
+    description: `Asks ${plan.businessName}'s customers a few questions about their visit.`,
+    timeZone: plan.timeZone,
+    data: (): SurveyData => ({ index: 0, followUp: 0, startedAt: null, askedAt: null, warned: false }),
+    slots: {
+      consent: slot<boolean>({
+        schema: z.boolean(),
+        extract: (utterance) => {
+          const swedish = swedishYesNo(utterance.text);
+          if (swedish !== null) return found(swedish, 0.9, 'regex');
+          const english = yesNo(utterance);
+          return english ? found(english.value, english.confidence, 'regex') : null;
+        },
+        expects: 'confirm',
+        description: 'whether the customer agrees to answer',
+        prompt: say.consent(plan.businessName, plan.questions.length),
+        reprompt: say.yesOrNo,
+      }),
+      answer: slot<Answer>({
+        schema: z.object({ text: z.string(), unclear: z.boolean() }),
+        // Any words answer the question asked; only then (asked), never out of turn.
+        extract: (utterance, ctx) =>
+          ctx.asked
+            ? found({ text: utterance.raw.trim(), unclear: isUnclearAnswer(utterance.raw) }, 1, 'nlp')
+            : null,
+        expects: 'open',
+        description: "the customer's answer to the question just asked",
+        prompt: (c) => current(c.data as unknown as SurveyData).text,
+        speak: (answer) => answer.text,
+      }),
+    },
+    accepts: [],
+    intents: { cancel: 'stopped', human: null as never },
+    fallback: 'failed',
+    noInput: 'silent',
+    initial: 'start',
+    messages: { stillThere: say.stillThere, notUnderstood: say.notUnderstood, yesOrNo: say.yesOrNo },
+    states: {
+      start: {
+        run: (c) => {
+          c.data.startedAt = c.now.getTime();
+          return { goto: plan.questions.length ? 'consent' : 'thanks' };
+        },
+      },
+      consent: { collect: ['consent'], next: (c) => (c.slots.consent ? 'next' : 'declined') },
+      next: {
+        run: (c) => {
+          const elapsed = c.now.getTime() - (c.data.startedAt ?? c.now.getTime());
+          if (c.data.index >= plan.questions.length) return { goto: 'thanks' };
+          if (elapsed >= limitMs) return { goto: 'timeout' };
+          c.data.askedAt = c.now.getTime();
+          c.data.followUp = 0;
+          if (!c.data.warned && elapsed >= warnMs) {
+            c.data.warned = true;
+            return { goto: 'ask', say: say.warning };
+          }
+          return { goto: 'ask' };
+        },
+      },
+      ask: { collect: ['answer'], next: 'record', maxRetries: 1 },
+      follow_up: {
+        prompt: (c) => current(c.data).followUps[c.data.followUp - 1]!,
+        collect: ['answer'],
+        next: 'record',
+        maxRetries: 1,
+      },
+      record: {
+        run: (c) => {
+          const answer = c.slots.answer!;
+          const question = current(c.data);
+          if (answer.unclear && c.data.followUp < question.followUps.length) {
+            c.data.followUp += 1;
+            return { goto: 'follow_up', clear: ['answer'] };
+          }
+          const askedAt = c.data.askedAt ?? c.now.getTime();
+          const respondedAt = Math.max(askedAt, c.now.getTime());
+          const sentiment = answer.unclear ? null : sentimentOf(answer.text);
+          c.data.index += 1;
+          return {
+            goto: 'next',
+            clear: ['answer'],
+            say: say.thanksForAnswer,
+            records: [
+              {
+                type: 'survey_response',
+                data: {
+                  question_id: question.id,
+                  question_text: question.text,
+                  response_text: answer.text,
+                  unclear: answer.unclear,
+                  follow_ups_asked: c.data.followUp,
+                  asked_at: new Date(askedAt).toISOString(),
+                  responded_at: new Date(respondedAt).toISOString(),
+                  response_duration: Math.min(
+                    MAX_RESPONSE_SECONDS,
+                    Math.round((respondedAt - askedAt) / 1000),
+                  ),
+                  sentiment_score: sentiment?.score ?? null,
+                  ai_analysis: sentiment ? { method: 'lexicon', evidence: sentiment.evidence } : null,
+                },
+              },
+            ],
+          };
+        },
+      },
+      thanks: { prompt: say.goodbye, terminal: { action: 'end_call', reason: 'completed' } },
+      declined: { prompt: say.declined, terminal: { action: 'end_call', reason: 'consent_declined' } },
+      stopped: { prompt: say.declined, terminal: { action: 'end_call', reason: 'caller_stopped' } },
+      timeout: { prompt: say.timeUp, terminal: { action: 'end_call', reason: 'timeout' } },
+      silent: { prompt: say.goodbye, terminal: { action: 'end_call', reason: 'no_input' } },
+      failed: { prompt: say.goodbye, terminal: { action: 'end_call', reason: 'fallback' } },
+    },
+  });
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { createFeedbackSurveyFlow, type SurveyCallPlan } from '../../../agents/feedback-survey/flow.js';
+import { ConversationEngine, type EngineReply, RecordingObserver } from '../../../src/conversation/index.js';
+import { seededRandom } from '../../../src/util/random.js';
+
+const plan: SurveyCallPlan = {
+  businessName: 'Bakery North',
+  language: 'en-US',
+  questions: [
+    {
+      id: 'q-service',
+      text: 'How was the service at the checkout today?',
+      followUps: ['Was the queue short or long?'],
+    },
+    { id: 'q-bread', text: 'What did you think of the bread?', followUps: [] },
+  ],
+};
+
+/** A survey call on a clock the test moves, answered line by line. */
+async function surveyCall(callPlan: SurveyCallPlan) {
+  let now = Date.parse('2026-12-07T10:00:00Z');
+  const observer = new RecordingObserver();
+  const engine = new ConversationEngine(createFeedbackSurveyFlow(callPlan), {
+    now: () => new Date(now),
+    timeZone: 'Europe/Stockholm',
+    random: seededRandom(3),
+    observer,
+  });
+  const replies: EngineReply[] = [await engine.start()];
+  return {
+    observer,
+    replies,
+    async answer(text: string, afterSeconds = 5): Promise<EngineReply> {
+      now += afterSeconds * 1000;
+      const reply = await engine.handleUserText(text);
+      replies.push(reply);
+      return reply;
+    },
+    responses: () =>
+      observer.records.filter((record) => record.type === 'survey_response').map((record) => record.data),
+  };
+}
+
+describe('feedback survey flow (text level)', () => {
+  it('asks consent first and ends politely when the customer says no, recording no answers', async () => {
+    const call = await surveyCall(plan);
+    expect(call.replies[0]!.text).toContain('Do you have a minute for 2 quick questions?');
+    const reply = await call.answer('no sorry not now');
+    expect(reply.terminal).toBe(true);
+    expect(reply.actions).toEqual([{ type: 'end_call', reason: 'consent_declined' }]);
+    expect(reply.text).toMatch(/No problem/);
+    expect(call.responses()).toEqual([]);
+  });
+
+  it('asks every question, records each answer with duration and sentiment, and ends completed', async () => {
+    const call = await surveyCall(plan);
+    expect((await call.answer('yes sure')).text).toContain('How was the service at the checkout today?');
+    expect((await call.answer('the staff were really friendly', 8)).text).toContain(
+      'What did you think of the bread?',
+    );
+    const end = await call.answer('it was stale and expensive', 6);
+    expect(end.actions).toEqual([{ type: 'end_call', reason: 'completed' }]);
+    const [service, bread] = call.responses() as Record<string, unknown>[];
+    expect(service).toMatchObject({
+      question_id: 'q-service',
+      response_text: 'the staff were really friendly',
+      response_duration: 8,
+    });
+    expect(service!.sentiment_score as number).toBeGreaterThan(0.3);
+    expect(bread).toMatchObject({ question_id: 'q-bread', response_duration: 6, unclear: false });
+    expect(bread!.sentiment_score as number).toBeLessThan(-0.3);
+    expect(Date.parse(bread!.asked_at as string)).toBeLessThanOrEqual(
+      Date.parse(bread!.responded_at as string),
+    );
+  });
+
+  it('follows an unclear answer up with the prompt, then keeps what the customer says', async () => {
+    const call = await surveyCall(plan);
+    await call.answer('yes');
+    expect((await call.answer("um I don't know")).text).toContain('Was the queue short or long?');
+    await call.answer('the queue was long but it moved fast');
+    const [service] = call.responses() as Record<string, unknown>[];
+    expect(service).toMatchObject({
+      response_text: 'the queue was long but it moved fast',
+      follow_ups_asked: 1,
+    });
+    // A second unclear answer to a question without follow-ups is kept as unclear, not asked again.
+    const end = await call.answer('hmm');
+    expect(end.actions).toEqual([{ type: 'end_call', reason: 'completed' }]);
+    expect(call.responses()[1]).toMatchObject({
+      question_id: 'q-bread',
+      unclear: true,
+      sentiment_score: null,
+    });
+  });
+
+  it('warns about 15 s before the limit and ends the call at it with the reason timeout', async () => {
+    const long: SurveyCallPlan = {
+      ...plan,
+      questions: ['one', 'two', 'three'].map((word) => ({
+        id: word,
+        text: `Question number ${word}, how was it?`,
+        followUps: [],
+      })),
+    };
+    const call = await surveyCall(long);
+    await call.answer('yes', 5);
+    const warned = await call.answer('it was good', 100);
+    expect(warned.text).toMatch(/almost out of time.*Question number two/);
+    const end = await call.answer('fine', 20);
+    expect(end.actions).toEqual([{ type: 'end_call', reason: 'timeout' }]);
+    expect(end.text).toMatch(/all the time we have/);
+    expect(call.responses().map((response) => (response as { question_id: string }).question_id)).toEqual([
+      'one',
+      'two',
+    ]);
+  });
+
+  it('speaks Swedish for a Swedish business and understands "ja"', async () => {
+    const call = await surveyCall({
+      ...plan,
+      language: 'sv-SE',
+      questions: [{ id: 'kassa', text: 'Hur upplevde du servicen i kassan idag?', followUps: [] }],
+    });
+    expect(call.replies[0]!.text).toContain('Har du en minut för en snabb fråga?');
+    expect((await call.answer('ja gärna')).text).toContain('Hur upplevde du servicen i kassan idag?');
+    const end = await call.answer('personalen var jättetrevlig');
+    expect(end.text).toMatch(/Hej då/);
+    expect((call.responses()[0] as { sentiment_score: number }).sentiment_score).toBeGreaterThan(0);
+  });
+});
