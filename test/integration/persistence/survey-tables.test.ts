@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { surveyRecords } from '../../../agents/feedback-survey/records.js';
 import { selectQuestions } from '../../../agents/feedback-survey/selection.js';
 import { loadBusinessQuestions } from '../../../agents/feedback-survey/store/questions.js';
 import { flowMigrationSets } from '../../../agents/index.js';
@@ -206,5 +207,63 @@ describe('feedback survey tables', () => {
     expect(await asWorker(business, loadBusinessQuestions)).not.toContainEqual(
       expect.objectContaining({ id: checkout }),
     );
+  });
+
+  it('writes survey_response records into call_responses once, and refuses an answer with no survey call', async () => {
+    const conversation = randomUUID();
+    await db.pool.query(
+      `INSERT INTO conversations (id, organization_id, session_id, room_name, direction, flow)
+       VALUES ($1, $2, $3, 'survey-room', 'outbound', 'feedback-survey')`,
+      [conversation, business, `session-${conversation}`],
+    );
+    const surveyCall = await openSurveyCall(business);
+    await db.pool.query('UPDATE survey_calls SET conversation_id = $1 WHERE id = $2', [
+      conversation,
+      surveyCall,
+    ]);
+    const question = (
+      await db.pool.query<{ id: string }>(
+        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
+         VALUES ($1, 'Hur var servicen i kassan?', 1, 'high', '["kassa"]') RETURNING id`,
+        [business],
+      )
+    ).rows[0]!.id;
+    const data = surveyRecords.survey_response.schema.parse({
+      question_id: question,
+      question_text: 'Hur var servicen i kassan?',
+      response_text: 'jättebra',
+      unclear: false,
+      follow_ups_asked: 0,
+      asked_at: '2026-12-07T10:00:05Z',
+      responded_at: '2026-12-07T10:00:11Z',
+      response_duration: 6,
+      sentiment_score: 0.46,
+      ai_analysis: { method: 'lexicon', evidence: ['jättebra'] },
+    });
+    const row = { id: randomUUID(), call_id: conversation, occurred_at: '2026-12-07T10:00:11Z', data };
+    const write = (rows: (typeof row)[]) =>
+      withOrganization(db.pool, business, async (client) => {
+        await client.query('SET LOCAL ROLE voice_persister');
+        await surveyRecords.survey_response.write(client, rows);
+      });
+    await write([row]);
+    await write([row]);
+    const stored = await db.pool.query(
+      'SELECT survey_call_id, question_id, response_duration, sentiment_score::float AS sentiment, ai_analysis FROM call_responses WHERE id = $1',
+      [row.id],
+    );
+    expect(stored.rows).toEqual([
+      {
+        survey_call_id: surveyCall,
+        question_id: question,
+        response_duration: 6,
+        sentiment: 0.46,
+        ai_analysis: { method: 'lexicon', evidence: ['jättebra'], unclear: false, follow_ups_asked: 0 },
+      },
+    ]);
+    await expect(write([{ ...row, id: randomUUID(), call_id: randomUUID() }])).rejects.toThrow(
+      /no survey call is linked/,
+    );
+    expect(() => surveyRecords.survey_response.schema.parse({ ...data, response_duration: 61 })).toThrow();
   });
 });
