@@ -141,5 +141,7 @@ GRANT SELECT ON survey_customer_counters, survey_calls, call_responses, question
 GRANT SELECT ON question_configurations TO voice_worker, voice_persister;
 -- Selection prefers the longest-waiting question: when each was last asked is in the answers.
 GRANT SELECT ON call_responses TO voice_worker;
+-- Opening a survey call logs its question selection in the same transaction.
+GRANT SELECT, INSERT ON question_selection_logs TO voice_worker;
 GRANT SELECT, INSERT, UPDATE ON survey_customer_counters, survey_calls TO voice_worker;
 GRANT SELECT, INSERT, UPDATE ON survey_calls, call_responses, question_selection_logs TO voice_persister;

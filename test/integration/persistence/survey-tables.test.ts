@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { surveyRecords } from '../../../agents/feedback-survey/records.js';
 import { selectQuestions } from '../../../agents/feedback-survey/selection.js';
 import { loadBusinessQuestions } from '../../../agents/feedback-survey/store/questions.js';
+import { openSurveyCall as openVisitSurvey } from '../../../agents/feedback-survey/store/survey-calls.js';
 import { flowMigrationSets } from '../../../agents/index.js';
+import { PiiKeyRing } from '../../../src/persistence/pii.js';
 import { withOrganization } from '../../../src/persistence/tenant-scope.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
@@ -265,5 +267,55 @@ describe('feedback survey tables', () => {
       /no survey call is linked/,
     );
     expect(() => surveyRecords.survey_response.schema.parse({ ...data, response_duration: 61 })).toThrow();
+  });
+
+  it('opens one survey call per verified visit: counts the customer, selects, logs, seals the number', async () => {
+    const shop = (
+      await db.pool.query<{ id: string }>(
+        "INSERT INTO organizations (name) VALUES ('Frisör Väst') RETURNING id",
+      )
+    ).rows[0]!.id;
+    await db.pool.query(
+      `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
+       VALUES ($1, 'Hur nöjd är du med klippningen?', 1, 'high', '["salong"]'),
+              ($1, 'Hur var väntetiden idag?', 2, 'medium', '["salong"]')`,
+      [shop],
+    );
+    const ring = new PiiKeyRing({
+      keys: new Map([['k1', 'ab'.repeat(32)]]),
+      activeKeyId: 'k1',
+      hashKeyHex: 'cd'.repeat(32),
+    });
+    const open = (verificationId: string, phone = '070-123 45 67') =>
+      asWorker(shop, (client) =>
+        openVisitSurvey(client, shop, { verificationId, customerPhone: phone, date: '2026-12-07' }, ring),
+      );
+    const first = await open(randomUUID());
+    const secondVisit = randomUUID();
+    const second = await open(secondVisit);
+    expect([first.customerCount, second.customerCount]).toEqual([1, 2]);
+    expect(first.selection.selected).toHaveLength(1);
+    expect(second.selection.selected).toHaveLength(2);
+    const again = await open(secondVisit);
+    expect(again).toMatchObject({ id: second.id, customerCount: 2, created: false });
+    expect(again.selection.selected).toEqual(second.selection.selected);
+    const stored = await db.pool.query(
+      'SELECT customer_phone, customer_phone_hash, status FROM survey_calls WHERE id = $1',
+      [second.id],
+    );
+    expect(stored.rows[0].status).toBe('initiated');
+    expect(stored.rows[0].customer_phone).not.toContain('701234567');
+    expect(ring.openText(stored.rows[0].customer_phone)).toBe('+46701234567');
+    const logs = await db.pool.query(
+      'SELECT count(*)::int AS n FROM question_selection_logs WHERE organization_id = $1',
+      [shop],
+    );
+    expect(logs.rows[0].n).toBe(2);
+    await expect(open(randomUUID(), '+1 555 010 0199')).rejects.toThrow(/valid Swedish number/);
+    const counter = await db.pool.query(
+      'SELECT customer_count FROM survey_customer_counters WHERE organization_id = $1',
+      [shop],
+    );
+    expect(counter.rows[0].customer_count).toBe(2);
   });
 });
