@@ -101,35 +101,39 @@ describe('feedback survey tables', () => {
   });
 
   it('refuses questions, answers and selections that break the seed rules', async () => {
-    const question = (fields: string) =>
+    const question = (overrides: {
+      text?: string;
+      frequency?: number;
+      tags?: string;
+      from?: string;
+      until?: string;
+    }) =>
       db.pool.query(
-        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags${fields ? ', active_from, active_until' : ''})
-         VALUES ($1, $2, $3, 'high', $4${fields})`,
-        [business, 'Hur var ditt besök idag?', 5, '["kassa"]'],
+        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags,
+           active_from, active_until)
+         VALUES ($1, $2, $3, 'high', $4, $5, $6)`,
+        [
+          business,
+          overrides.text ?? 'Hur var ditt besök idag?',
+          overrides.frequency ?? 5,
+          overrides.tags ?? '["kassa"]',
+          overrides.from ?? null,
+          overrides.until ?? null,
+        ],
       );
-    await question('');
-    await expect(question(", '2026-05-02', '2026-05-01'")).rejects.toThrow(/question_active_period/);
-    await expect(
-      db.pool.query(
-        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
-         VALUES ($1, 'Kort?', 5, 'high', '["kassa"]')`,
-        [business],
-      ),
-    ).rejects.toThrow(/check constraint/);
-    await expect(
-      db.pool.query(
-        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
-         VALUES ($1, 'Hur var ditt besök idag?', 101, 'high', '["kassa"]')`,
-        [business],
-      ),
-    ).rejects.toThrow(/check constraint/);
-    await expect(
-      db.pool.query(
-        `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
-         VALUES ($1, 'Hur var ditt besök idag?', 5, 'high', '[]')`,
-        [business],
-      ),
-    ).rejects.toThrow(/check constraint/);
+    await question({});
+    await expect(question({ from: '2026-05-02', until: '2026-05-01' })).rejects.toThrow(
+      /question_active_period/,
+    );
+    for (const broken of [
+      { text: 'Kort?' },
+      { frequency: 101 },
+      { frequency: 0 },
+      { tags: '[]' },
+      { tags: '{}' },
+    ]) {
+      await expect(question(broken), JSON.stringify(broken)).rejects.toThrow(/check constraint/);
+    }
 
     const call = await openSurveyCall(business);
     const answer = (duration: number, confidence: number, sentiment: number, respondedOffset: string) =>
