@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Expectation, ExpectationKind } from '../../contracts/expectation.js';
+import { MONTHS, WEEKDAYS } from '../../conversation/clock.js';
 import type { PronouncingDictionary } from './dictionary.js';
 import { COMMON_FIRST_NAMES, COMMON_LAST_NAMES, SPELLING_WORDS } from './names.js';
 import { normalizeText, numberToWords, ordinalToWords } from './normalize.js';
@@ -22,21 +23,6 @@ export interface ExpectationGrammar {
 }
 
 const DIGITS = ['zero', 'oh', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
-const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
-const MONTHS = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz'.split('');
 
 const alt = (xs: Iterable<string>) => [...new Set(xs)].filter(Boolean).join(' | ');
