@@ -20,6 +20,7 @@ import { flowNames, getFlowPackage, isFlowName } from './index.js';
  *   now: 2025-03-05T15:00:00Z          # the call's clock (the flow's time zone applies)
  *   voice: slt                          # flite voice for the simulator
  *   setup: { bookings: [...] }          # optional, the flow's own: data the call meets
+ *   settings: { businessName: … }       # optional, the route's settings for this call
  *   turns:
  *     - say: "my name is john smith"    # lowercase words, numbers in words
  *       barge_in_after_ms: 1500         # optional: start talking over the agent's reply
@@ -46,6 +47,8 @@ export const callScriptSchema = z.strictObject({
   voice: z.string().default('slt'),
   barge_in_after_ms: z.number().int().nonnegative().optional(),
   setup: z.unknown().optional(),
+  /** The route's settings for this call (the flow package's settings schema); default `{}`. */
+  settings: z.record(z.string(), z.unknown()).optional(),
   turns: z.array(callTurnSchema).min(1),
   expect: z.looseObject({
     final_state: z.string(),
@@ -62,7 +65,7 @@ export function flowExpectations(expect: CallScript['expect']): Record<string, u
 /** Problems of the script's flow-defined parts (`setup`, `expect`) by the package's schemas. */
 export function flowScriptProblems(
   pkg: AnyFlowPackage,
-  script: Pick<CallScript, 'setup' | 'expect'>,
+  script: Pick<CallScript, 'setup' | 'expect'> & { settings?: Record<string, unknown> | undefined },
 ): string[] {
   const problems: string[] = [];
   const issues = (
@@ -72,7 +75,11 @@ export function flowScriptProblems(
     for (const i of r.error?.issues ?? [])
       problems.push(`${where}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`);
   };
-  if (!pkg.scripts) return script.setup === undefined ? [] : [`setup: flow ${pkg.name} takes no setup`];
+  issues('settings', pkg.settings.safeParse(script.settings ?? {}));
+  if (!pkg.scripts) {
+    if (script.setup !== undefined) problems.push(`setup: flow ${pkg.name} takes no setup`);
+    return problems;
+  }
   if (script.setup !== undefined) issues('setup', pkg.scripts.setup.safeParse(script.setup));
   issues('expect', pkg.scripts.expectations.safeParse(flowExpectations(script.expect)));
   return problems;
@@ -104,13 +111,13 @@ export async function loadCallScript(path: string): Promise<CallScript> {
  * (no database), whose clock stands still at `now` (so runs are reproducible).
  */
 export function createScriptedEngine(
-  script: Pick<CallScript, 'flow' | 'now' | 'setup'>,
+  script: Pick<CallScript, 'flow' | 'now' | 'setup' | 'settings'>,
   options: EngineOptions = {},
 ): { engine: ConversationEngine; resources: unknown } {
   const pkg = getFlowPackage(script.flow);
   if (!pkg.scripts) throw new Error(`flow ${pkg.name} has no offline resources for scripted calls`);
   const resources = pkg.scripts.offline(script.setup);
-  const flow = pkg.createFlow({ settings: pkg.settings.parse({}), resources });
+  const flow = pkg.createFlow({ settings: pkg.settings.parse(script.settings ?? {}), resources });
   const now = new Date(script.now);
   const engine = new ConversationEngine(flow, { now: () => now, ...options });
   return { engine, resources };

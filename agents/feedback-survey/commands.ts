@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { requireUuid, UsageError, withAdminPool } from '../../src/cli/control-common.js';
 import { withOrganization } from '../../src/persistence/tenant-scope.js';
+import { surveyCallCommands } from './call-commands.js';
 import { parseQuestions, type QuestionConfiguration } from './questions.js';
 import { type QuestionSelection, SelectionError, selectQuestions } from './selection.js';
 import { loadBusinessQuestions } from './store/questions.js';
@@ -94,4 +95,5 @@ export function surveyCommands(program: Command): void {
       );
       for (const skip of selection.skipped) console.log(`skipped ${skip.id}: ${skip.reason}`);
     });
+  surveyCallCommands(survey);
 }

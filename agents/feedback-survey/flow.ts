@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineFlow, type Flow, found, slot, yesNo } from '../../src/conversation/index.js';
+import { defineFlow, type Flow, type FlowRecord, found, slot, yesNo } from '../../src/conversation/index.js';
 import { isUnclearAnswer } from './answers.js';
 import { type SurveyLanguage, surveyPhrases } from './phrases.js';
 import { sentimentOf } from './sentiment.js';
@@ -13,6 +13,8 @@ export interface SurveyQuestion {
 }
 
 export interface SurveyCallPlan {
+  /** The survey_calls row the answers belong to; without one (a demo) nothing is recorded. */
+  surveyCallId?: string;
   businessName: string;
   language: SurveyLanguage;
   questions: readonly SurveyQuestion[];
@@ -26,7 +28,12 @@ export interface SurveyCallPlan {
 interface Answer {
   text: string;
   unclear: boolean;
+  /** The recognizer's confidence in the words (none for typed text). */
+  confidence: number | null;
 }
+
+/** Seed 003's call statuses a call itself can reach (connecting is the dialler's). */
+export type SurveyCallStatus = 'in_progress' | 'completed' | 'timeout' | 'failed';
 
 interface SurveyData {
   index: number;
@@ -40,6 +47,10 @@ const MAX_RESPONSE_SECONDS = 60;
 
 const SWEDISH_NO = /\b(nej|nä|nää|inte nu|har inte tid|ingen tid)\b/;
 const SWEDISH_YES = /\b(ja|javisst|japp|visst|absolut|gärna|okej|det går bra|kör)\b/;
+
+// "I'm busy right now" holds a "right" that reads as yes: a refusal of the call's time wins.
+const ENGLISH_NOT_NOW =
+  /\b(busy|not now|not right now|no time|not a good time|bad time|(do not|don't|dont) have (the )?(time|a minute)|call (me )?(back|later)|some other time)\b/;
 
 /** The Swedish consent answers ("ja, gärna", "nej tack"); null when neither. */
 function swedishYesNo(text: string): boolean | null {
@@ -58,6 +69,24 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
   const limitMs = (plan.limitSeconds ?? 120) * 1000;
   const warnMs = limitMs - (plan.warnBeforeSeconds ?? 15) * 1000;
   const current = (data: SurveyData) => plan.questions[data.index]!;
+  // A call without its survey_calls row (demo, simulation) has nowhere to keep answers.
+  const recorded = (records: FlowRecord[]): FlowRecord[] => (plan.surveyCallId ? records : []);
+  const progress = (status: SurveyCallStatus | undefined, event: string, reason?: string) =>
+    recorded([
+      {
+        type: 'survey_status',
+        data: {
+          survey_call_id: plan.surveyCallId,
+          event,
+          ...(status ? { status } : {}),
+          ...(reason ? { reason } : {}),
+        },
+      },
+    ]);
+  type Ending = 'goodbye' | 'declined_goodbye' | 'stopped_goodbye' | 'time_up';
+  const closing = (status: SurveyCallStatus, reason: string, next: Ending) => ({
+    run: () => ({ goto: next, records: progress(status, status, reason) }),
+  });
   return defineFlow({
     name: 'feedback-survey',
     description: `Asks ${plan.businessName}'s customers a few questions about their visit.`,
@@ -69,6 +98,7 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
         extract: (utterance) => {
           const swedish = swedishYesNo(utterance.text);
           if (swedish !== null) return found(swedish, 0.9, 'regex');
+          if (ENGLISH_NOT_NOW.test(utterance.text)) return found(false, 0.9, 'regex');
           const english = yesNo(utterance);
           return english ? found(english.value, english.confidence, 'regex') : null;
         },
@@ -78,11 +108,19 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
         reprompt: say.yesOrNo,
       }),
       answer: slot<Answer>({
-        schema: z.object({ text: z.string(), unclear: z.boolean() }),
+        schema: z.object({ text: z.string(), unclear: z.boolean(), confidence: z.number().nullable() }),
         // Any words answer the question asked; only then (asked), never out of turn.
         extract: (utterance, ctx) =>
           ctx.asked
-            ? found({ text: utterance.raw.trim(), unclear: isUnclearAnswer(utterance.raw) }, 1, 'nlp')
+            ? found(
+                {
+                  text: utterance.raw.trim(),
+                  unclear: isUnclearAnswer(utterance.raw),
+                  confidence: ctx.sttConfidence ?? null,
+                },
+                1,
+                'nlp',
+              )
             : null,
         expects: 'open',
         description: "the customer's answer to the question just asked",
@@ -100,7 +138,10 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
       start: {
         run: (c) => {
           c.data.startedAt = c.now.getTime();
-          return { goto: plan.questions.length ? 'consent' : 'thanks' };
+          return {
+            goto: plan.questions.length ? 'consent' : 'thanks',
+            records: progress('in_progress', 'ai_connected'),
+          };
         },
       },
       consent: { collect: ['consent'], next: (c) => (c.slots.consent ? 'next' : 'declined') },
@@ -113,7 +154,7 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
           c.data.followUp = 0;
           if (!c.data.warned && elapsed >= warnMs) {
             c.data.warned = true;
-            return { goto: 'ask', say: say.warning };
+            return { goto: 'ask', say: say.warning, records: progress(undefined, 'warning_sent') };
           }
           return { goto: 'ask' };
         },
@@ -141,10 +182,11 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
             goto: 'next',
             clear: ['answer'],
             say: say.thanksForAnswer,
-            records: [
+            records: recorded([
               {
                 type: 'survey_response',
                 data: {
+                  survey_call_id: plan.surveyCallId,
                   question_id: question.id,
                   question_text: question.text,
                   response_text: answer.text,
@@ -156,18 +198,30 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
                     MAX_RESPONSE_SECONDS,
                     Math.round((respondedAt - askedAt) / 1000),
                   ),
+                  confidence_score: answer.confidence,
                   sentiment_score: sentiment?.score ?? null,
                   ai_analysis: sentiment ? { method: 'lexicon', evidence: sentiment.evidence } : null,
                 },
               },
-            ],
+            ]),
           };
         },
       },
-      thanks: { prompt: say.goodbye, terminal: { action: 'end_call', reason: 'completed' } },
-      declined: { prompt: say.declined, terminal: { action: 'end_call', reason: 'consent_declined' } },
-      stopped: { prompt: say.declined, terminal: { action: 'end_call', reason: 'caller_stopped' } },
-      timeout: { prompt: say.timeUp, terminal: { action: 'end_call', reason: 'timeout' } },
+      // Each ending records the survey call's status before its goodbye (terminal states
+      // carry no records).
+      thanks: closing('completed', 'completed', 'goodbye'),
+      declined: closing('completed', 'consent_declined', 'declined_goodbye'),
+      stopped: closing('completed', 'caller_stopped', 'stopped_goodbye'),
+      timeout: closing('timeout', 'timeout', 'time_up'),
+      goodbye: { prompt: say.goodbye, terminal: { action: 'end_call', reason: 'completed' } },
+      declined_goodbye: {
+        prompt: say.declined,
+        terminal: { action: 'end_call', reason: 'consent_declined' },
+      },
+      stopped_goodbye: { prompt: say.declined, terminal: { action: 'end_call', reason: 'caller_stopped' } },
+      time_up: { prompt: say.timeUp, terminal: { action: 'end_call', reason: 'timeout' } },
+      // The engine jumps straight to these (they must be terminal): the trigger marks the
+      // survey call failed with the call's reason when it sees the call end.
       silent: { prompt: say.goodbye, terminal: { action: 'end_call', reason: 'no_input' } },
       failed: { prompt: say.goodbye, terminal: { action: 'end_call', reason: 'fallback' } },
     },

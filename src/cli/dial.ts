@@ -93,10 +93,17 @@ export function registerDial(program: Command): void {
 /** Creates the room and dispatches the agent; the job does the dialling. */
 export async function placeCall(
   cfg: Config,
-  call: { number: string; flow: string; ringTimeout?: number },
+  call: {
+    number: string;
+    flow: string;
+    ringTimeout?: number;
+    /** The flow's settings for this call (signed with the dispatch, like the number). */
+    settings?: Record<string, unknown>;
+    organizationId?: string;
+  },
 ): Promise<{ room: string; dispatch_id: string; flow: string }> {
   // Refused numbers never reach the worker: same check (and count) the worker repeats.
-  await OutboundPolicy.fromConfig(cfg).admit(call.number);
+  await OutboundPolicy.fromConfig(cfg).admit(call.number, call.organizationId);
   const host = cfg.LIVEKIT_URL.replace(/^ws(s?):\/\//, 'http$1://');
   const room = `${cfg.SIP_ROOM_PREFIX}out-${randomBytes(6).toString('hex')}`;
   const rooms = new RoomServiceClient(host, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
@@ -105,6 +112,8 @@ export async function placeCall(
   const metadata: JobMetadata = {
     flow: call.flow,
     dial: { number: call.number, ...(call.ringTimeout ? { ring_timeout_s: call.ringTimeout } : {}) },
+    ...(call.settings ? { settings: call.settings } : {}),
+    ...(call.organizationId ? { organization_id: call.organizationId } : {}),
   };
   const dispatcher = new AgentDispatchClient(host, cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
   const dispatch = await dispatcher.createDispatch(room, cfg.AGENT_NAME, {

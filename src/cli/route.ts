@@ -49,6 +49,8 @@ export function registerRoute(program: Command): void {
           },
           findFlowPackage,
           cliActor(),
+          // The workers' recognizer: a route in a language it cannot hear is refused now.
+          { recognizer: loadConfig().resolvedProvider },
         ),
       );
       console.log(`route ${added.id}: ${added.number ?? `trunk ${added.trunkId}`} → ${added.flow}`);

@@ -76,7 +76,8 @@ export const envSchema = z.object({
   FLOW: z
     .string()
     .min(1)
-    .default(flowNames[0] ?? ''),
+    // Deferred: a flow package's own modules may load this one while agents/index.ts loads.
+    .default(() => flowNames[0] ?? ''),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/voice_agent'),
   /**

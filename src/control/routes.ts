@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AnyFlowPackage } from '../conversation/flow-package.js';
-import { parseFlowSettings } from '../conversation/flow-package.js';
+import { parseFlowSettings, recognizerProblem } from '../conversation/flow-package.js';
 import { DEFAULT_ORGANIZATION_ID } from '../events/model.js';
 import { withOrganization } from '../persistence/tenant-scope.js';
 import { type Actor, recordAudit } from './audit.js';
@@ -43,6 +43,7 @@ const E164 = /^\+[1-9]\d{1,14}$/;
 export function routeProblem(
   route: NewRoute,
   findFlow: (name: string) => AnyFlowPackage | undefined,
+  options: RouteOptions = {},
 ): string | null {
   if (!route.number && !route.trunkId) return 'a route needs a number (E.164) or a trunk id';
   if (route.number && !E164.test(route.number))
@@ -50,7 +51,14 @@ export function routeProblem(
   const pkg = findFlow(route.flow);
   if (!pkg) return `unknown flow "${route.flow}"`;
   const settings = parseFlowSettings(pkg, route.settings ?? {});
-  return settings.ok ? null : settings.reason;
+  if (!settings.ok) return settings.reason;
+  return recognizerProblem(pkg, settings.settings, options.recognizer);
+}
+
+/** What a route is checked against beyond its flow's settings. */
+export interface RouteOptions {
+  /** The speech recognizer calls will use (Config.resolvedProvider): its languages bound the route's. */
+  recognizer?: string;
 }
 
 type Row = {
@@ -75,8 +83,9 @@ export async function addRoute(
   route: NewRoute,
   findFlow: (name: string) => AnyFlowPackage | undefined,
   actor: Actor = UNNAMED_ACTOR,
+  options: RouteOptions = {},
 ): Promise<PhoneRoute> {
-  const problem = routeProblem(route, findFlow);
+  const problem = routeProblem(route, findFlow, options);
   if (problem) throw new RouteError(problem);
   const organizationId = route.organizationId ?? DEFAULT_ORGANIZATION_ID;
   try {

@@ -102,6 +102,11 @@ export interface FlowPackage<S = unknown, R = unknown> {
   /** Record types by name (what StepResult.records may name). */
   // biome-ignore lint/suspicious/noExplicitAny: each record type has its own data shape.
   records?: Record<string, FlowRecordType<any>>;
+  /**
+   * The language a call with these settings speaks (BCP-47, default en-US): the offline voice
+   * follows it, and a route whose language the configured recognizer cannot hear is refused.
+   */
+  spokenLanguage?(settings: S): string;
   /** The offline recognizer's language for a flow built by this package (default: derived). */
   vocabulary?(flow: Flow): DomainLanguage;
   scripts?: FlowScripts<R>;
@@ -142,4 +147,21 @@ export function parseFlowSettings<S>(
   if (parsed.success) return { ok: true, settings: parsed.data };
   const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
   return { ok: false, reason: `settings for flow ${pkg.name} rejected: ${why}` };
+}
+
+/** Languages the offline recognizer (pocketsphinx with its US English model) can hear. */
+const LOCAL_RECOGNIZER_LANGUAGES = /^en(-|$)/i;
+
+/**
+ * Why calls of `pkg` with `settings` cannot be heard by `recognizer` (the resolved PROVIDER),
+ * or null: pocketsphinx's model is US English, so any other language needs openai.
+ */
+export function recognizerProblem<S>(
+  pkg: FlowPackage<S, unknown>,
+  settings: S,
+  recognizer: string | undefined,
+): string | null {
+  const language = pkg.spokenLanguage?.(settings) ?? 'en-US';
+  if (recognizer !== 'local' || LOCAL_RECOGNIZER_LANGUAGES.test(language)) return null;
+  return `flow ${pkg.name} speaks ${language} here, which the local recognizer (pocketsphinx, US English) cannot hear: set PROVIDER=openai with OPENAI_API_KEY for ${language} calls`;
 }

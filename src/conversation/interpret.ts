@@ -110,6 +110,7 @@ export function interpretSpeech(u: Utterance, input: InterpretInput): Interpreta
     slots: ctx.slots,
     data: ctx.data,
     ...(ctx.callerNumber !== undefined ? { callerNumber: ctx.callerNumber } : {}),
+    ...(input.sttConfidence !== undefined ? { sttConfidence: input.sttConfidence } : {}),
   };
   for (const [names, isAsked] of [
     [asked, true],

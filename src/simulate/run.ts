@@ -101,7 +101,7 @@ function makeEngine(
   // The scripted engine's clock stands still at `now`,
   // which makes "next tuesday" reproducible. Without a `now` the wall clock runs instead.
   const { engine } = createScriptedEngine(
-    { flow, now: now ?? new Date().toISOString(), setup: script.setup },
+    { flow, now: now ?? new Date().toISOString(), setup: script.setup, settings: script.settings },
     {
       ...(options.callId ? { callId: options.callId } : {}),
       ...(options.random ? { random: options.random } : {}),

@@ -115,6 +115,7 @@ export function parseSimulationScript(text: string, source = 'caller script'): S
   const problems = pkg
     ? flowScriptProblems(pkg, {
         setup: parsed.data.setup,
+        settings: parsed.data.settings,
         expect: parsed.data.expect ?? { final_state: '', slots: {} },
       })
     : [];

@@ -16,6 +16,7 @@ import { OutboundPolicy } from '../outbound/policy.js';
 import { PiiKeyRing } from '../persistence/pii.js';
 import { type PipelineCall, startPipelineCall } from '../pipeline/call.js';
 import type { PipelineErrorRecord } from '../pipeline/errors.js';
+import { voiceForLanguage } from '../providers/local/synth.js';
 import { llmAssistFromConfig } from '../providers/openai/llm-assist.js';
 import { selectProviders } from '../providers/select.js';
 import { httpUrl, runActions } from './call-actions.js';
@@ -144,7 +145,7 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
     const participant = meta.dial
       ? await waitForCaller(
           ctx,
-          await dialOut(cfg, meta, roomName, lifecycle, OutboundPolicy.fromConfig(cfg)),
+          await dialOut(cfg, meta, roomName, lifecycle, OutboundPolicy.fromConfig(cfg), meta.organization_id),
         )
       : await waitForCaller(ctx);
     caller = callerIdentity(participant);
@@ -205,10 +206,13 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
     );
     const port = toConversationPort(engine);
     portState = () => port.state;
+    // The call's language picks the offline voice and what OpenAI's recognizer listens for.
+    const language = pkg.spokenLanguage?.(chosen.settings) ?? 'en-US';
     const providers = await selectProviders(
-      { ...cfg, FLOW: flow },
+      { ...cfg, FLOW: flow, LOCAL_TTS_VOICE: voiceForLanguage(language, cfg.LOCAL_TTS_VOICE) },
       {
         vad,
+        openai: { language: language.split('-')[0]!.toLowerCase() },
         // pocketsphinx only hears what its language model knows: the flow's own phrases and
         // slot vocabulary recognise 42 of the 55 scripted utterances exactly, the generic
         // generic language 26 (measured by the simulate suite).

@@ -20,6 +20,8 @@ export interface ExtractContext {
   data: Readonly<Record<string, unknown>>;
   /** The caller's own number when telephony knows it ("use this number"). */
   callerNumber?: string;
+  /** The recognizer's confidence in these words (0..1), when it gave one: answers that keep it. */
+  sttConfidence?: number;
 }
 
 export interface Extraction<T> {

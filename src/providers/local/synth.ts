@@ -53,6 +53,15 @@ export function parseVoice(spec: string): VoiceSpec {
   return s in FLITE_VOICES ? { engine: 'flite', voice: s } : { engine: 'espeak-ng', voice: s };
 }
 
+/**
+ * The offline voice for a call in `language` (BCP-47): the configured voice for English, else
+ * espeak-ng's voice for the language ("sv-SE" → "espeak-ng:sv"); flite speaks only English.
+ */
+export function voiceForLanguage(language: string, configured: string): string {
+  const primary = language.split('-')[0]!.toLowerCase();
+  return primary === 'en' ? configured : `espeak-ng:${primary}`;
+}
+
 export function voiceSampleRate(voice: VoiceSpec): number {
   return voice.engine === 'flite' ? (FLITE_VOICES[voice.voice] ?? 16000) : ESPEAK_RATE;
 }

@@ -55,6 +55,21 @@ describe('phone routes (migration 004)', () => {
     ).rejects.toThrow(/exists already/);
   });
 
+  it('refuses a Swedish survey route when the workers recognize speech locally (pocketsphinx hears US English)', async () => {
+    const swedish = { number: '+46812345678', flow: 'feedback-survey', settings: { language: 'sv-SE' } };
+    const actor = { type: 'cli' as const, id: 'operator-ana' };
+    await expect(addRoute(db.pool, swedish, findFlowPackage, actor, { recognizer: 'local' })).rejects.toThrow(
+      /feedback-survey speaks sv-SE here, which the local recognizer .* cannot hear: set PROVIDER=openai/,
+    );
+    const english = { ...swedish, number: '+46812345679', settings: { language: 'en-US' } };
+    expect((await addRoute(db.pool, english, findFlowPackage, actor, { recognizer: 'local' })).flow).toBe(
+      'feedback-survey',
+    );
+    expect((await addRoute(db.pool, swedish, findFlowPackage, actor, { recognizer: 'openai' })).number).toBe(
+      '+46812345678',
+    );
+  });
+
   it('audits every added and removed route, in its organization, with the actor', async () => {
     const actor = { type: 'cli' as const, id: 'operator-ana' };
     const added = await addRoute(

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { surveyRecords } from '../../../agents/feedback-survey/records.js';
@@ -12,13 +11,7 @@ import { withOrganization } from '../../../src/persistence/tenant-scope.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
 // The feedback survey's tables (seed 003) on the real Postgres: the seed's rules and the
-// call state machine are the database's, and a business sees only its own rows. The package
-// is not registered yet (its flow is still to come), so its migrations are applied by path.
-
-const surveyMigrations = {
-  flow: 'feedback-survey',
-  dir: fileURLToPath(new URL('../../../agents/feedback-survey/migrations/', import.meta.url)),
-};
+// call state machine are the database's, and a business sees only its own rows.
 
 describe('feedback survey tables', () => {
   let db: TestDatabase;
@@ -51,7 +44,7 @@ describe('feedback survey tables', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase({ flows: [...flowMigrationSets(), surveyMigrations] });
+    db = await createTestDatabase({ flows: flowMigrationSets() });
     const inserted = await db.pool.query<{ id: string }>(
       "INSERT INTO organizations (name) VALUES ('Bageri Söder'), ('Other Shop') RETURNING id",
     );
@@ -215,7 +208,7 @@ describe('feedback survey tables', () => {
     );
   });
 
-  it('writes survey_response records into call_responses once, and refuses an answer with no survey call', async () => {
+  it('writes survey_response records into call_responses once, with their call events, and refuses an answer with no survey call', async () => {
     const conversation = randomUUID();
     await db.pool.query(
       `INSERT INTO conversations (id, organization_id, session_id, room_name, direction, flow)
@@ -235,6 +228,7 @@ describe('feedback survey tables', () => {
       )
     ).rows[0]!.id;
     const data = surveyRecords.survey_response.schema.parse({
+      survey_call_id: surveyCall,
       question_id: question,
       question_text: 'Hur var servicen i kassan?',
       response_text: 'jättebra',
@@ -243,6 +237,7 @@ describe('feedback survey tables', () => {
       asked_at: '2026-12-07T10:00:05Z',
       responded_at: '2026-12-07T10:00:11Z',
       response_duration: 6,
+      confidence_score: 0.82,
       sentiment_score: 0.46,
       ai_analysis: { method: 'lexicon', evidence: ['jättebra'] },
     });
@@ -255,7 +250,7 @@ describe('feedback survey tables', () => {
     await write([row]);
     await write([row]);
     const stored = await db.pool.query(
-      'SELECT survey_call_id, question_id, response_duration, sentiment_score::float AS sentiment, ai_analysis FROM call_responses WHERE id = $1',
+      'SELECT survey_call_id, question_id, response_duration, confidence_score::float AS confidence, sentiment_score::float AS sentiment, ai_analysis FROM call_responses WHERE id = $1',
       [row.id],
     );
     expect(stored.rows).toEqual([
@@ -263,13 +258,23 @@ describe('feedback survey tables', () => {
         survey_call_id: surveyCall,
         question_id: question,
         response_duration: 6,
+        confidence: 0.82,
         sentiment: 0.46,
         ai_analysis: { method: 'lexicon', evidence: ['jättebra'], unclear: false, follow_ups_asked: 0 },
       },
     ]);
-    await expect(write([{ ...row, id: randomUUID(), call_id: randomUUID() }])).rejects.toThrow(
-      /no survey call is linked/,
+    const events = await db.pool.query(
+      'SELECT event_type, source, occurred_at FROM call_events WHERE conversation_id = $1 ORDER BY occurred_at',
+      [conversation],
     );
+    expect(events.rows).toEqual([
+      { event_type: 'question_asked', source: 'ai', occurred_at: new Date('2026-12-07T10:00:05Z') },
+      { event_type: 'response_received', source: 'customer', occurred_at: new Date('2026-12-07T10:00:11Z') },
+    ]);
+    const missing = randomUUID();
+    await expect(
+      write([{ ...row, id: randomUUID(), data: { ...data, survey_call_id: missing } }]),
+    ).rejects.toThrow(new RegExp(`survey call ${missing} does not exist`));
     expect(() => surveyRecords.survey_response.schema.parse({ ...data, response_duration: 61 })).toThrow();
   });
 

@@ -8,6 +8,7 @@ import {
   SentenceBuffer,
   splitSentences,
   synthesizeText,
+  voiceForLanguage,
   voiceSampleRate,
 } from '../../../src/providers/local/synth.js';
 import { LocalTTS } from '../../../src/providers/local/tts.js';
@@ -170,5 +171,18 @@ describe('LocalTTS (@livekit/agents tts.TTS)', () => {
     const frame = await provider.synthesize('Hello. Goodbye.').collect();
     expect(frame.sampleRate).toBe(22050);
     expect(frame.samplesPerChannel / 22050).toBeGreaterThan(0.8);
+  });
+
+  it("speaks a Swedish call with espeak-ng's Swedish voice, an English one with the configured voice", async () => {
+    expect(voiceForLanguage('en-US', 'awb')).toBe('awb');
+    const swedish = voiceForLanguage('sv-SE', 'slt');
+    expect(swedish).toBe('espeak-ng:sv');
+    const provider = new LocalTTS({ voice: swedish, frameMs: 10 });
+    const frame = await provider.synthesize('Hej, det här är Bageriet på Söder. Har du en minut?').collect();
+    // Real speech, about two seconds of it (espeak-ng refuses a voice it does not have).
+    expect(frame.samplesPerChannel / frame.sampleRate).toBeGreaterThan(1.5);
+    expect(
+      rmsDbfs(new Int16Array(frame.data.buffer, frame.data.byteOffset, frame.samplesPerChannel)),
+    ).toBeGreaterThan(-40);
   });
 });

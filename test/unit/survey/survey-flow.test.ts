@@ -4,6 +4,7 @@ import { ConversationEngine, type EngineReply, RecordingObserver } from '../../.
 import { seededRandom } from '../../../src/util/random.js';
 
 const plan: SurveyCallPlan = {
+  surveyCallId: '0b6c1f8e-6a8e-4d55-9d1e-2f6e1c7a9b01',
   businessName: 'Bakery North',
   language: 'en-US',
   questions: [
@@ -38,6 +39,8 @@ async function surveyCall(callPlan: SurveyCallPlan) {
     },
     responses: () =>
       observer.records.filter((record) => record.type === 'survey_response').map((record) => record.data),
+    statuses: () =>
+      observer.records.filter((record) => record.type === 'survey_status').map((record) => record.data),
   };
 }
 
@@ -50,6 +53,30 @@ describe('feedback survey flow (text level)', () => {
     expect(reply.actions).toEqual([{ type: 'end_call', reason: 'consent_declined' }]);
     expect(reply.text).toMatch(/No problem/);
     expect(call.responses()).toEqual([]);
+    expect(call.statuses()).toEqual([
+      { survey_call_id: plan.surveyCallId, event: 'ai_connected', status: 'in_progress' },
+      {
+        survey_call_id: plan.surveyCallId,
+        event: 'completed',
+        status: 'completed',
+        reason: 'consent_declined',
+      },
+    ]);
+  });
+
+  it('takes "I am busy right now" as a refusal, though "right" alone would be a yes', async () => {
+    const call = await surveyCall(plan);
+    expect((await call.answer("I'm busy right now")).actions).toEqual([
+      { type: 'end_call', reason: 'consent_declined' },
+    ]);
+  });
+
+  it('records nothing for a call without its survey call (a demo)', async () => {
+    const call = await surveyCall({ ...plan, surveyCallId: undefined });
+    await call.answer('yes');
+    await call.answer('it was great');
+    await call.answer('nothing');
+    expect(call.observer.records).toEqual([]);
   });
 
   it('asks every question, records each answer with duration and sentiment, and ends completed', async () => {
@@ -110,6 +137,12 @@ describe('feedback survey flow (text level)', () => {
     const end = await call.answer('fine', 20);
     expect(end.actions).toEqual([{ type: 'end_call', reason: 'timeout' }]);
     expect(end.text).toMatch(/all the time we have/);
+    expect(call.statuses().map((status) => status.event)).toEqual([
+      'ai_connected',
+      'warning_sent',
+      'timeout',
+    ]);
+    expect(call.statuses().at(-1)).toMatchObject({ status: 'timeout', reason: 'timeout' });
     expect(call.responses().map((response) => (response as { question_id: string }).question_id)).toEqual([
       'one',
       'two',

@@ -1,0 +1,52 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { defineFlowPackage, domainLanguage } from '../../src/conversation/index.js';
+import { surveyCommands } from './commands.js';
+import { createFeedbackSurveyFlow } from './flow.js';
+import { surveyRecords } from './records.js';
+import { type SurveySettings, surveySettings } from './settings.js';
+
+const expectations = z.strictObject({
+  /** How many answers the call records. */
+  responses: z.number().int().nonnegative().optional(),
+  /** The survey call's last status. */
+  status: z.enum(['in_progress', 'completed', 'timeout', 'failed']).optional(),
+});
+
+/** Outbound feedback surveys after a verified visit (seed 003). */
+export const feedbackSurvey = defineFlowPackage<SurveySettings, Record<string, never>>({
+  name: 'feedback-survey',
+  description: "Calls a business's customer after a visit and asks the questions selected for them.",
+  settings: surveySettings,
+  // The call needs nothing opened: its plan comes with the dispatch, its answers are records.
+  resources: { open: () => ({}), close: () => {} },
+  createFlow: ({ settings, defaultTimeZone }) =>
+    createFeedbackSurveyFlow({
+      ...settings,
+      ...(settings.timeZone || defaultTimeZone ? { timeZone: settings.timeZone ?? defaultTimeZone } : {}),
+    }),
+  spokenLanguage: (settings) => settings.language,
+  migrations: fileURLToPath(new URL('./migrations/', import.meta.url)),
+  records: surveyRecords,
+  vocabulary: domainLanguage,
+  scripts: {
+    dir: fileURLToPath(new URL('./calls/', import.meta.url)),
+    setup: z.undefined(),
+    offline: () => ({}),
+    expectations,
+    check(raw, records) {
+      const want = expectations.parse(raw);
+      const failures: string[] = [];
+      const answers = records.filter((r) => r.type === 'survey_response').length;
+      if (want.responses !== undefined && answers !== want.responses)
+        failures.push(`${answers} responses recorded, expected ${want.responses}`);
+      const last = records.filter((r) => r.type === 'survey_status' && r.data.status).at(-1);
+      if (want.status !== undefined && last?.data.status !== want.status)
+        failures.push(`survey status ${String(last?.data.status)}, expected ${want.status}`);
+      return failures;
+    },
+  },
+  commands: surveyCommands,
+});
+
+export default feedbackSurvey;
