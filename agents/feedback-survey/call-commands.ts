@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Command } from 'commander';
 import { requireUuid, UsageError } from '../../src/cli/control-common.js';
 import { placeCall, waitForOutcome } from '../../src/cli/dial.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
@@ -16,7 +15,7 @@ const FLOW = 'feedback-survey';
 /** Ringing, the survey's 120 s limit, and the persister's lag, with room to spare. */
 const OUTCOME_TIMEOUT_MS = (30 + 120 + 90) * 1000;
 
-interface VisitOptions {
+export interface VisitOptions {
   business: string;
   customer: string;
   verification?: string;
@@ -78,83 +77,66 @@ function describe(result: SurveyCallResult): string {
   return `${head}  room ${result.room}`;
 }
 
-/** `voice-agent survey call|enqueue|worker`: the survey's outbound trigger. */
-export function surveyCallCommands(survey: Command): void {
-  const visit = (command: Command) =>
-    command
-      .requiredOption('--business <id>', 'the business (its organization id)')
-      .requiredOption('--customer <phone>', "the customer's Swedish number (+46…)")
-      .option('--verification <id>', 'the verified visit (UUID; one survey per visit); default a new one')
-      .option(
-        '--budget <seconds>',
-        "time budget for the questions, 60–120 s (default: the business's, else 90)",
-      )
-      .option('--json', 'print JSON');
+/** `survey call`: one visit now, waiting for the call's end unless `wait` is false. */
+export async function surveyCallAction(options: VisitOptions & { wait: boolean }): Promise<void> {
+  const request = visitRequest(options);
+  const cfg = loadConfig();
+  const deps = triggerDeps(cfg);
+  try {
+    const result = await triggerSurveyCall(deps, request, { wait: options.wait });
+    const printable = { ...result, verificationId: request.verificationId };
+    console.log(options.json ? JSON.stringify(printable) : describe(result));
+    if (result.kind === 'later' || (result.kind === 'finished' && result.status === 'failed'))
+      process.exitCode = 2;
+  } finally {
+    await deps.close();
+  }
+}
 
-  visit(survey.command('call'))
-    .description(
-      "survey one verified visit's customer now: select the questions and dial (waits for the end)",
-    )
-    .option('--no-wait', 'return once the call is placed')
-    .action(async (options: VisitOptions & { wait: boolean }) => {
-      const request = visitRequest(options);
-      const cfg = loadConfig();
-      const deps = triggerDeps(cfg);
-      try {
-        const result = await triggerSurveyCall(deps, request, { wait: options.wait });
-        const printable = { ...result, verificationId: request.verificationId };
-        console.log(options.json ? JSON.stringify(printable) : describe(result));
-        if (result.kind === 'later' || (result.kind === 'finished' && result.status === 'failed'))
-          process.exitCode = 2;
-      } finally {
-        await deps.close();
-      }
-    });
+/** `survey enqueue`: what a business's system does per verified visit. */
+export async function surveyEnqueueAction(options: VisitOptions): Promise<void> {
+  const request = visitRequest(options);
+  const cfg = loadConfig();
+  const queue = surveyQueue({ url: cfg.REDIS_URL });
+  try {
+    const queued = await enqueueSurveyCall(queue, request, PiiKeyRing.fromConfig(cfg));
+    const printable = { ...queued, verificationId: request.verificationId };
+    console.log(
+      options.json
+        ? JSON.stringify(printable)
+        : `${queued.added ? 'queued' : 'already queued'} ${queued.jobId}`,
+    );
+  } finally {
+    await queue.close();
+  }
+}
 
-  visit(survey.command('enqueue'))
-    .description("add a verified visit to the survey queue (what a business's system does per visit)")
-    .action(async (options: VisitOptions) => {
-      const request = visitRequest(options);
-      const cfg = loadConfig();
-      const queue = surveyQueue({ url: cfg.REDIS_URL });
-      try {
-        const queued = await enqueueSurveyCall(queue, request, PiiKeyRing.fromConfig(cfg));
-        const printable = { ...queued, verificationId: request.verificationId };
-        console.log(
-          options.json
-            ? JSON.stringify(printable)
-            : `${queued.added ? 'queued' : 'already queued'} ${queued.jobId}`,
-        );
-      } finally {
-        await queue.close();
-      }
-    });
-
-  survey
-    .command('worker')
-    .description('place the queued survey calls, each within its business calling hours')
-    .option('--concurrency <n>', 'calls at once', '4')
-    .option('--per-minute <n>', 'calls started per minute at most', '10')
-    .action(async (options: { concurrency: string; perMinute: string }) => {
-      const cfg = loadConfig();
-      const deps = triggerDeps(cfg);
-      const worker = startSurveyWorker({
-        connection: { url: cfg.REDIS_URL, maxRetriesPerRequest: null },
-        deps,
-        sealer: PiiKeyRing.fromConfig(cfg),
-        concurrency: Number(options.concurrency),
-        perMinute: Number(options.perMinute),
-      });
-      worker.on('failed', (job, err) => console.error(`survey job ${job?.id ?? '?'} failed: ${err.message}`));
-      worker.on('completed', (job, result) => console.log(`survey job ${job.id} ${JSON.stringify(result)}`));
-      console.log('survey worker ready');
-      const stop = async () => {
-        await worker.close();
-        await deps.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      await new Promise(() => undefined);
-    });
+/** `survey worker`: places the queued calls until SIGINT/SIGTERM. */
+export async function surveyWorkerAction(options: { concurrency: string; perMinute: string }): Promise<void> {
+  const concurrency = Number(options.concurrency);
+  const perMinute = Number(options.perMinute);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError('--concurrency must be a whole number ≥ 1');
+  if (!Number.isInteger(perMinute) || perMinute < 1)
+    throw new UsageError('--per-minute must be a whole number ≥ 1');
+  const cfg = loadConfig();
+  const deps = triggerDeps(cfg);
+  const worker = startSurveyWorker({
+    connection: { url: cfg.REDIS_URL, maxRetriesPerRequest: null },
+    deps,
+    sealer: PiiKeyRing.fromConfig(cfg),
+    concurrency,
+    perMinute,
+  });
+  worker.on('failed', (job, err) => console.error(`survey job ${job?.id ?? '?'} failed: ${err.message}`));
+  worker.on('completed', (job, result) => console.log(`survey job ${job.id} ${JSON.stringify(result)}`));
+  console.log('survey worker ready');
+  const stop = async () => {
+    await worker.close();
+    await deps.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await new Promise(() => undefined);
 }

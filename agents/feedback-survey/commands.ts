@@ -1,78 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { requireUuid, UsageError, withAdminPool } from '../../src/cli/control-common.js';
-import { withOrganization } from '../../src/persistence/tenant-scope.js';
-import { surveyCallCommands } from './call-commands.js';
-import { parseQuestions, type QuestionConfiguration } from './questions.js';
-import { type QuestionSelection, SelectionError, selectQuestions } from './selection.js';
-import { loadBusinessQuestions } from './store/questions.js';
 
-export interface SelectOptions {
-  questions?: string;
-  business?: string;
-  customerCount: string;
-  budget?: string;
-  date?: string;
-  json?: boolean;
-}
-
-function wholeNumber(text: string | undefined, what: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`${what} must be a whole number (got "${text}")`);
-  return Number(text);
-}
-
-/** Today in the process's zone (TZ), as YYYY-MM-DD. */
-function localToday(): string {
-  return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(),
-  );
-}
-
-function readQuestionFile(path: string): QuestionConfiguration[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
-  }
-  try {
-    return parseQuestions(parseYaml(text));
-  } catch (err) {
-    throw new UsageError(`${path}: ${(err as Error).message}`);
-  }
-}
-
-/** What `survey select` prints: the seed's selection fields (criteria go to the log table). */
-export async function runSurveySelect(
-  options: SelectOptions,
-  load: (businessId: string) => Promise<QuestionConfiguration[]> = loadFromDatabase,
-): Promise<Omit<QuestionSelection, 'criteria'>> {
-  if (Boolean(options.questions) === Boolean(options.business)) {
-    throw new UsageError('give exactly one of --questions FILE.yaml or --business ID');
-  }
-  const questions = options.questions
-    ? readQuestionFile(options.questions)
-    : await load(requireUuid(options.business!, '--business'));
-  try {
-    const { criteria: _criteria, ...selection } = selectQuestions(questions, {
-      customerCount: wholeNumber(options.customerCount, '--customer-count')!,
-      budgetSeconds: wholeNumber(options.budget, '--budget'),
-      date: options.date ?? localToday(),
-    });
-    return selection;
-  } catch (err) {
-    if (err instanceof SelectionError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-function loadFromDatabase(businessId: string): Promise<QuestionConfiguration[]> {
-  return withAdminPool((pool) => withOrganization(pool, businessId, loadBusinessQuestions));
-}
-
-/** The package's CLI: `voice-agent survey …`. */
+/**
+ * The package's CLI: `voice-agent survey select|call|enqueue|worker`. Only the wiring lives
+ * here; each action loads its module when it runs, so registering the package (which the
+ * configuration module does to learn the flow names) loads no configuration, database or
+ * queue code.
+ */
 export function surveyCommands(program: Command): void {
   const survey = program.command('survey').description('feedback survey calls (seed 003)');
   survey
@@ -84,16 +17,34 @@ export function surveyCommands(program: Command): void {
     .option('--budget <seconds>', 'time budget, 60–120 s (default 90)')
     .option('--date <YYYY-MM-DD>', 'the day of the call (default today)')
     .option('--json', 'print JSON')
-    .action(async (options: SelectOptions) => {
-      const selection = await runSurveySelect(options);
-      if (options.json) {
-        console.log(JSON.stringify(selection));
-        return;
-      }
-      console.log(
-        `selected ${selection.selected.join(', ') || '(none)'} — about ${selection.estimated_duration} s of ${selection.time_budget_seconds} s (${selection.algorithm})`,
-      );
-      for (const skip of selection.skipped) console.log(`skipped ${skip.id}: ${skip.reason}`);
-    });
-  surveyCallCommands(survey);
+    .action(async (options) => (await import('./select-command.js')).printSurveySelect(options));
+
+  const visit = (command: Command) =>
+    command
+      .requiredOption('--business <id>', 'the business (its organization id)')
+      .requiredOption('--customer <phone>', "the customer's Swedish number (+46…)")
+      .option('--verification <id>', 'the verified visit (UUID; one survey per visit); default a new one')
+      .option(
+        '--budget <seconds>',
+        "time budget for the questions, 60–120 s (default: the business's, else 90)",
+      )
+      .option('--json', 'print JSON');
+
+  visit(survey.command('call'))
+    .description(
+      "survey one verified visit's customer now: select the questions and dial (waits for the end)",
+    )
+    .option('--no-wait', 'return once the call is placed')
+    .action(async (options) => (await import('./call-commands.js')).surveyCallAction(options));
+
+  visit(survey.command('enqueue'))
+    .description("add a verified visit to the survey queue (what a business's system does per visit)")
+    .action(async (options) => (await import('./call-commands.js')).surveyEnqueueAction(options));
+
+  survey
+    .command('worker')
+    .description('place the queued survey calls, each within its business calling hours')
+    .option('--concurrency <n>', 'calls at once', '4')
+    .option('--per-minute <n>', 'calls started per minute at most', '10')
+    .action(async (options) => (await import('./call-commands.js')).surveyWorkerAction(options));
 }

@@ -47,6 +47,26 @@ export const feedbackSurvey = defineFlowPackage<SurveySettings, Record<string, n
     },
   },
   commands: surveyCommands,
+  // Seed 003's retention; call events are archived with their conversation (RETENTION_DAYS,
+  // 90) and telephony provider logs purged after 30 days by the platform.
+  retention: [
+    {
+      name: 'failed survey calls deleted after 7 days',
+      statement: `DELETE FROM survey_calls WHERE status = 'failed' AND created_at < $1::timestamptz - interval '7 days'`,
+    },
+    {
+      name: 'survey recordings dropped after 30 days',
+      statement: `UPDATE survey_calls SET recording_url = NULL
+                   WHERE recording_url IS NOT NULL AND created_at < $1::timestamptz - interval '30 days'`,
+    },
+    {
+      // What stays for statistics (answers, scores, the selection) names nobody.
+      name: 'survey calls anonymized after 90 days',
+      statement: `UPDATE survey_calls SET transcript = NULL, customer_phone = '', customer_phone_hash = ''::bytea
+                   WHERE created_at < $1::timestamptz - interval '90 days'
+                     AND (customer_phone <> '' OR transcript IS NOT NULL)`,
+    },
+  ],
 });
 
 export default feedbackSurvey;

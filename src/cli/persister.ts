@@ -25,7 +25,7 @@ export function registerPersister(program: Command): void {
       const log = createLogger({ name: 'persister', level: cfg.LOG_LEVEL });
       const persister = Persister.fromConfig(cfg, log, {
         records: recordWritersOf(flowPackages),
-        archive: flowPackages.flatMap((p) => p.archive ?? []),
+        packages: flowPackages,
       });
       await persister.start();
       // Same rules as the worker's: HTTP_HOST (loopback by default) and HTTP_BEARER_TOKEN.

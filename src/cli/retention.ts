@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { flowPackages } from '../../agents/index.js';
 import { loadConfig } from '../config/config.js';
 import { serviceDatabaseUrl } from '../config/service-database.js';
 import { createPool } from '../persistence/db.js';
-import { runRetention } from '../persistence/retention.js';
+import { retentionPolicy, runRetention } from '../persistence/retention.js';
 
 /** `voice-agent retention run`: the persister's daily job, on demand. */
 export function registerRetention(program: Command): void {
@@ -15,11 +16,8 @@ export function registerRetention(program: Command): void {
       const cfg = loadConfig();
       const pool = createPool(serviceDatabaseUrl(cfg, 'persister'), { max: 2 });
       try {
-        const report = await runRetention(pool, {
-          retentionDays: cfg.RETENTION_DAYS,
-          metricsRetentionDays: cfg.METRICS_RETENTION_DAYS,
-          archiveRetentionDays: cfg.ARCHIVE_RETENTION_DAYS,
-        });
+        // The same policy as the persister's daily run, flows' archived tables and rules included.
+        const report = await runRetention(pool, retentionPolicy(cfg, flowPackages));
         console.log(JSON.stringify(report));
       } finally {
         await pool.end();

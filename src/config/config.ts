@@ -126,6 +126,8 @@ export const envSchema = z.object({
   RETENTION_DAYS: positiveInt.default(90),
   /** system_metrics rows older than this are dropped (whole partitions/chunks). */
   METRICS_RETENTION_DAYS: positiveInt.default(30),
+  /** telephony_provider_logs rows older than this are deleted (seed 003: 30 days). */
+  TELEPHONY_LOG_RETENTION_DAYS: positiveInt.default(30),
   /** conversations_archive rows older than this are deleted for good. */
   ARCHIVE_RETENTION_DAYS: positiveInt.default(365),
   /** An ACTIVE call without a heartbeat for this long is marked INTERRUPTED (worker died). */

@@ -117,10 +117,22 @@ export interface FlowPackage<S = unknown, R = unknown> {
    */
   archive?: readonly { key: string; table: string; orderBy: string }[];
   /**
+   * The package's retention rules, run daily per organization (row-level security applies)
+   * beside the platform's: each statement gets the run's time as $1 and returns its row count.
+   */
+  retention?: readonly FlowRetentionRule[];
+  /**
    * The package's own CLI commands (`voice-agent <command> …`), added beside the platform's.
    * Throw UsageError (src/util/usage-error.ts) for wrong use: it prints one line, no stack.
    */
   commands?(program: Command): void;
+}
+
+/** One retention rule of a flow: `statement` ($1 = now) deletes or anonymizes what has expired. */
+export interface FlowRetentionRule {
+  /** What the report calls it ("failed survey calls after 7 days"). */
+  name: string;
+  statement: string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: settings and resources are erased at the registry.

@@ -147,6 +147,29 @@ export const lifecyclePayload = z.strictObject({
  */
 export const callHeartbeatPayload = z.strictObject({});
 
+/**
+ * One operation asked of the telephony provider (telephony_provider_logs): what was asked and
+ * answered with numbers masked and no credentials, the outcome as an HTTP status, how long
+ * it took. A failure always says why.
+ */
+export const telephonyPayload = z
+  .strictObject({
+    log_id: uuid,
+    provider: short(50).min(1),
+    operation: z.enum(['initiate', 'connect', 'record', 'transfer', 'hangup', 'webhook']),
+    provider_call_id: short(255).optional(),
+    request: json,
+    response: json.optional(),
+    status_code: z.number().int().min(100).max(599),
+    latency_ms: z.number().int().nonnegative(),
+    success: z.boolean(),
+    error_message: z.string().min(1).max(2000).optional(),
+  })
+  .refine((op) => op.success || op.error_message !== undefined, {
+    message: 'a failed operation needs its error_message',
+    path: ['error_message'],
+  });
+
 /** Event type → payload schema. The single source of truth for the set of types. */
 export const payloadSchemas = {
   'call.started': callStartedPayload,
@@ -159,6 +182,7 @@ export const payloadSchemas = {
   record: recordPayload,
   'call.lifecycle': lifecyclePayload,
   'call.heartbeat': callHeartbeatPayload,
+  telephony: telephonyPayload,
 } as const;
 
 export type CallEventType = keyof typeof payloadSchemas;
@@ -186,6 +210,7 @@ export const callEventSchema = z.discriminatedUnion('type', [
   envelope('record'),
   envelope('call.lifecycle'),
   envelope('call.heartbeat'),
+  envelope('telephony'),
 ]);
 
 export type CallEvent = z.infer<typeof callEventSchema>;
@@ -198,5 +223,6 @@ export type SlotEvent = EventOf<'slot'>;
 export type MetricEvent = EventOf<'metric'>;
 export type ErrorEvent = EventOf<'error'>;
 export type RecordEvent = EventOf<'record'>;
+export type TelephonyEvent = EventOf<'telephony'>;
 export type LifecycleEvent = EventOf<'call.lifecycle'>;
 export type HeartbeatEvent = EventOf<'call.heartbeat'>;

@@ -28,7 +28,7 @@ import { CallReaper } from './reaper.js';
 import { countIncomplete, reconcileBatch } from './reconcile.js';
 import { noRecordWriters, type RecordWriterLookup } from './record-writers.js';
 import { joinRedispatchedCalls } from './redispatch.js';
-import { type ArchivedTable, type RetentionPolicy, runRetention } from './retention.js';
+import { type RetentionPolicy, retentionPolicy, runRetention } from './retention.js';
 import { forEachOrganization, organizationIds, withOrganization } from './tenant-scope.js';
 
 /**
@@ -126,7 +126,7 @@ export class Persister {
   static fromConfig(
     cfg: Config,
     logger?: Logger,
-    flows: { records?: RecordWriterLookup; archive?: readonly ArchivedTable[] } = {},
+    flows: { records?: RecordWriterLookup; packages?: Parameters<typeof retentionPolicy>[1] } = {},
   ): Persister {
     return new Persister({
       ...(flows.records ? { records: flows.records } : {}),
@@ -135,12 +135,7 @@ export class Persister {
       queueName: cfg.EVENT_QUEUE,
       pii: PiiKeyRing.fromConfig(cfg),
       concurrency: cfg.PERSISTER_CONCURRENCY,
-      retention: {
-        retentionDays: cfg.RETENTION_DAYS,
-        metricsRetentionDays: cfg.METRICS_RETENTION_DAYS,
-        archiveRetentionDays: cfg.ARCHIVE_RETENTION_DAYS,
-        ...(flows.archive ? { flowTables: flows.archive } : {}),
-      },
+      retention: retentionPolicy(cfg, flows.packages ?? []),
       reaper: { staleSeconds: cfg.REAPER_STALE_SECONDS, intervalMs: cfg.REAPER_INTERVAL_SECONDS * 1000 },
       queueMetrics: true,
       maxUnexpectedFailures: cfg.PERSISTER_MAX_UNEXPECTED_FAILURES,

@@ -19,7 +19,8 @@ SELECT c.id AS call_id, jsonb_build_object(
   'metric', (SELECT count(*) FROM system_metrics t WHERE t.conversation_id = c.id),
   'error', (SELECT count(*) FROM error_logs t WHERE t.conversation_id = c.id),
   'feedback', (SELECT count(*) FROM user_feedback t WHERE t.conversation_id = c.id),
-  'call.lifecycle', (SELECT count(*) FROM call_events t WHERE t.conversation_id = c.id)
+  'call.lifecycle', (SELECT count(*) FROM call_events t WHERE t.conversation_id = c.id),
+  'telephony', (SELECT count(*) FROM telephony_provider_logs t WHERE t.conversation_id = c.id)
 ) AS observed
 FROM conversations c WHERE c.id = ANY($1::uuid[])`;
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { FlowRetentionRule } from '../conversation/flow-package.js';
 import { quoteIdent } from './db.js';
 import { organizationIds, withOrganization } from './tenant-scope.js';
 
@@ -10,7 +11,9 @@ import { organizationIds, withOrganization } from './tenant-scope.js';
  *   without the encrypted caller number;
  * - system_metrics older than metricsRetentionDays are dropped, future partitions created;
  * - archived conversations older than archiveRetentionDays and error logs older than
- *   retentionDays are deleted.
+ *   retentionDays are deleted;
+ * - telephony provider logs older than telephonyLogRetentionDays (30) are deleted (seed 003);
+ * - each flow's own rules run (FlowPackage.retention), counted by name.
  */
 
 export interface RetentionPolicy {
@@ -21,6 +24,10 @@ export interface RetentionPolicy {
   batchSize?: number;
   /** The flows' tables archived with their conversation (FlowPackage.archive), under `key`. */
   flowTables?: readonly ArchivedTable[];
+  /** Default 30 days (seed 003). */
+  telephonyLogRetentionDays?: number;
+  /** The flows' own rules (FlowPackage.retention). */
+  flowRules?: readonly FlowRetentionRule[];
 }
 
 /** A table whose rows (by conversation_id) go into the archive's `details[key]`. */
@@ -35,6 +42,9 @@ export interface RetentionReport {
   archived: number;
   archivePurged: number;
   errorLogsPurged: number;
+  telephonyLogsPurged: number;
+  /** Rows each flow rule deleted or changed, by rule name. */
+  flowRules: Record<string, number>;
   metricPartitionsDropped: number;
   metricPartitionsCreated: number;
 }
@@ -88,6 +98,8 @@ export async function runRetention(
     archived: 0,
     archivePurged: 0,
     errorLogsPurged: 0,
+    telephonyLogsPurged: 0,
+    flowRules: Object.fromEntries((policy.flowRules ?? []).map((rule) => [rule.name, 0])),
     metricPartitionsDropped: 0,
     metricPartitionsCreated: 0,
   };
@@ -95,6 +107,7 @@ export async function runRetention(
   const archive = await archiveStatement(pool, policy.flowTables ?? []);
   const archiveCutoff = new Date(now.getTime() - policy.archiveRetentionDays * DAY_MS);
   const metricsCutoff = new Date(now.getTime() - policy.metricsRetentionDays * DAY_MS);
+  const telephonyCutoff = new Date(now.getTime() - (policy.telephonyLogRetentionDays ?? 30) * DAY_MS);
   // Row-level security: each organization's rows in transactions scoped to it.
   for (const organizationId of await organizationIds(pool)) {
     for (;;) {
@@ -113,8 +126,16 @@ export async function runRetention(
       report.archivePurged += purged.rowCount ?? 0;
       const errors = await c.query('DELETE FROM error_logs WHERE created_at < $1', [cutoff]);
       report.errorLogsPurged += errors.rowCount ?? 0;
+      const telephony = await c.query('DELETE FROM telephony_provider_logs WHERE occurred_at < $1', [
+        telephonyCutoff,
+      ]);
+      report.telephonyLogsPurged += telephony.rowCount ?? 0;
       // Stragglers in partitions purge_system_metrics keeps (default, the straddling month).
       await c.query('DELETE FROM system_metrics WHERE time < $1', [metricsCutoff]);
+      for (const rule of policy.flowRules ?? []) {
+        const changed = await c.query(rule.statement, [now]);
+        report.flowRules[rule.name] = (report.flowRules[rule.name] ?? 0) + (changed.rowCount ?? 0);
+      }
     });
   }
 
@@ -123,4 +144,24 @@ export async function runRetention(
   const created = await pool.query<{ n: number }>('SELECT ensure_metric_partitions(3) AS n');
   report.metricPartitionsCreated = Number(created.rows[0]?.n ?? 0);
   return report;
+}
+
+/** The deployment's policy (RETENTION_DAYS and friends) with every flow package's part. */
+export function retentionPolicy(
+  cfg: {
+    RETENTION_DAYS: number;
+    METRICS_RETENTION_DAYS: number;
+    ARCHIVE_RETENTION_DAYS: number;
+    TELEPHONY_LOG_RETENTION_DAYS: number;
+  },
+  packages: readonly { archive?: readonly ArchivedTable[]; retention?: readonly FlowRetentionRule[] }[],
+): RetentionPolicy {
+  return {
+    retentionDays: cfg.RETENTION_DAYS,
+    metricsRetentionDays: cfg.METRICS_RETENTION_DAYS,
+    archiveRetentionDays: cfg.ARCHIVE_RETENTION_DAYS,
+    telephonyLogRetentionDays: cfg.TELEPHONY_LOG_RETENTION_DAYS,
+    flowTables: packages.flatMap((p) => p.archive ?? []),
+    flowRules: packages.flatMap((p) => p.retention ?? []),
+  };
 }

@@ -190,6 +190,17 @@ FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, organization_id uuid, call_id u
 ${JOIN_CONV}
 ON CONFLICT (id) DO NOTHING`;
 
+const INSERT_TELEPHONY = `
+INSERT INTO telephony_provider_logs (id, organization_id, conversation_id, provider, provider_call_id,
+  operation, request_payload, response_payload, status_code, latency_ms, success, error_message, occurred_at)
+SELECT r.log_id, ${ORG}, r.call_id, r.provider, r.provider_call_id, r.operation, r.request, r.response,
+  r.status_code, r.latency_ms, r.success, r.error_message, r.occurred_at
+FROM jsonb_to_recordset($1::jsonb) AS r(log_id uuid, organization_id uuid, call_id uuid, provider text,
+  provider_call_id text, operation text, request jsonb, response jsonb, status_code int, latency_ms int,
+  success boolean, error_message text, occurred_at timestamptz)
+${JOIN_CONV}
+ON CONFLICT (id) DO NOTHING`;
+
 // Finalized exactly once: a second call.ended (redelivery or a late duplicate) matches no row.
 const FINALIZE_CALLS = `
 UPDATE conversations c SET
@@ -341,6 +352,12 @@ async function writeOrganizationEvents(
       ...e.payload,
       data: protectLifecycleData(e.payload.event_type, e.payload.data),
     })),
+  );
+
+  await run(
+    client,
+    INSERT_TELEPHONY,
+    ofType(events, 'telephony').map((e) => ({ ...base(e, e.payload.log_id), ...e.payload })),
   );
 
   const ended = onePer<CallEndedEvent>(ofType(events, 'call.ended'), (e) => e.call_id, 'earliest');

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Action } from '../pipeline/engine-port.js';
 import { sleep } from '../util/async.js';
 import type { CallLifecycle, CallOutcome } from './call-lifecycle.js';
+import { loggedOperation } from './provider-log.js';
 import type { CallerIdentity } from './sip-identity.js';
 
 /**
@@ -66,9 +67,20 @@ async function transfer(target: string | undefined, reason: string | undefined, 
     ctx.cfg.LIVEKIT_API_SECRET,
   );
   try {
-    await sip.transferSipParticipant(ctx.room.name ?? '', ctx.caller.identity, target, {
-      playDialtone: false,
-    });
+    const room = ctx.room.name ?? '';
+    await loggedOperation(
+      ctx.lifecycle.providerLog,
+      'transfer',
+      {
+        method: 'TransferSIPParticipant',
+        room_name: room,
+        participant_identity: ctx.caller.identity,
+        transfer_to: target,
+        play_dialtone: false,
+      },
+      () => sip.transferSipParticipant(room, ctx.caller.identity, target, { playDialtone: false }),
+      () => (ctx.caller.sipCallId ? { providerCallId: ctx.caller.sipCallId } : {}),
+    );
     // The transfer target is the business's number, not the caller's: safe to record.
     ctx.lifecycle.step('transferred', 'telephony', { target, reason: reason ?? 'handoff' });
     await ctx.finish({ status: 'COMPLETED', reason: 'transferred' });

@@ -25,6 +25,7 @@ import { dialOut, NotAnsweredError } from './dial-out.js';
 import { trustedMetadata } from './dispatch-signature.js';
 import { FlowResourcePool } from './flow-resources.js';
 import { type JobMetadata, parseJobMetadata } from './job-metadata.js';
+import { loggedOperation } from './provider-log.js';
 import { callFlow, lookupRoute } from './route-lookup.js';
 import { type CallerIdentity, callerIdentity, loggableCaller } from './sip-identity.js';
 
@@ -59,8 +60,9 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
   // Resources of the process (shared executor) outlive the call: flush, do not close.
   const cleanup: (() => Promise<unknown> | unknown)[] = [
     () => (shared.flowResources ? undefined : flowResources.close()),
-    () => (shared.producer ? producer.flush() : producer.close()),
   ];
+  // Last of all, after the hang-up's provider log: every event is then in Redis or the journal.
+  const handOverEvents = () => (shared.producer ? producer.flush() : producer.close());
   let pipeline: PipelineCall | undefined;
   let caller: CallerIdentity | undefined;
   let finishing: Promise<void> | undefined;
@@ -92,9 +94,6 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
       log.info({ status: outcome.status, reason: outcome.reason, final_state: finalState }, 'call ended');
       await pipeline?.end().catch((err) => log.warn({ err: String(err) }, 'pipeline end failed'));
       for (const fn of cleanup.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
-      // After producer.close()/flush(): every event below is in Redis or the journal, or counted
-      // as dropped (the process's count when the producer is shared).
-      log.info({ events: sink.counts, dropped: producer.stats().dropped }, 'call events handed over');
       if (opts.closeRoom ?? true) {
         // Deleting the room hangs up a SIP caller (livekit-sip sends BYE) and frees the room.
         const rooms = new RoomServiceClient(
@@ -102,8 +101,23 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
           cfg.LIVEKIT_API_KEY,
           cfg.LIVEKIT_API_SECRET,
         );
-        await rooms.deleteRoom(roomName).catch(() => undefined);
+        const hangUp = () => rooms.deleteRoom(roomName);
+        // A browser caller has no provider call to hang up: only SIP calls are provider operations.
+        await (caller?.kind === 'sip'
+          ? loggedOperation(
+              lifecycle.providerLog,
+              'hangup',
+              { method: 'DeleteRoom', room_name: roomName },
+              hangUp,
+              () => (caller?.sipCallId ? { providerCallId: caller.sipCallId } : {}),
+            )
+          : hangUp()
+        ).catch(() => undefined);
       }
+      await Promise.resolve(handOverEvents()).catch(() => undefined);
+      // After producer.close()/flush(): every event is in Redis or the journal, or counted as
+      // dropped (the process's count when the producer is shared).
+      log.info({ events: sink.counts, dropped: producer.stats().dropped }, 'call events handed over');
       ctx.shutdown(outcome.reason);
     })();
     return finishing;
@@ -134,6 +148,8 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
     setup.outbound = meta.dial;
     // A dispatched flow (outbound, API) is checked before anything is dialled.
     let chosen = meta.flow ? callFlow(meta.flow, meta.settings, meta.organization_id) : undefined;
+    // A dispatched call's organization is known now: its dial is that organization's operation.
+    if (chosen?.organizationId) lifecycle.organizationId = chosen.organizationId;
     setup.flow = meta.flow ?? cfg.FLOW;
     lifecycle.step('initiated', 'system', {
       flow: setup.flow,

@@ -7,6 +7,7 @@ import {
   type lifecycleEventType,
   makeEvent,
 } from '../events/index.js';
+import type { ProviderLogContext } from './provider-log.js';
 
 type LifecycleType = z.infer<typeof lifecycleEventType>;
 type Source = 'system' | 'telephony' | 'ai' | 'customer';
@@ -36,6 +37,11 @@ export class CallLifecycle {
     /** Set from the call's route before call.started; earlier steps carry the default. */
     public organizationId: string = DEFAULT_ORGANIZATION_ID,
   ) {}
+
+  /** Where the call's telephony provider operations are recorded (provider-log.ts). */
+  get providerLog(): ProviderLogContext {
+    return { sink: this.sink, callId: this.callId, organizationId: this.organizationId };
+  }
 
   get ended(): boolean {
     return this.#outcome !== undefined;

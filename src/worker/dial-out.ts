@@ -5,6 +5,7 @@ import { sleep } from '../util/async.js';
 import { httpUrl } from './call-actions.js';
 import type { CallLifecycle } from './call-lifecycle.js';
 import type { JobMetadata } from './job-metadata.js';
+import { loggedOperation } from './provider-log.js';
 
 /**
  * Outbound: livekit-sip dials the number into the room. Resolves, once the callee answered,
@@ -30,11 +31,34 @@ export async function dialOut(
   const retryUntil = Date.now() + BRIDGE_BUSY_RETRY_MS;
   for (;;) {
     try {
-      await sip.createSipParticipant(trunkId, dial.number, roomName, {
-        participantIdentity: identity,
-        waitUntilAnswered: true,
-        ringingTimeout: ringS,
-      });
+      await loggedOperation(
+        lifecycle.providerLog,
+        'initiate',
+        {
+          method: 'CreateSIPParticipant',
+          sip_trunk_id: trunkId,
+          sip_call_to: dial.number,
+          room_name: roomName,
+          participant_identity: identity,
+          wait_until_answered: true,
+          ringing_timeout_s: ringS,
+        },
+        () =>
+          sip.createSipParticipant(trunkId, dial.number, roomName, {
+            participantIdentity: identity,
+            waitUntilAnswered: true,
+            ringingTimeout: ringS,
+          }),
+        (info) => ({
+          providerCallId: info.sipCallId,
+          response: {
+            participant_id: info.participantId,
+            participant_identity: info.participantIdentity,
+            room_name: info.roomName,
+            sip_call_id: info.sipCallId,
+          },
+        }),
+      );
       break;
     } catch (err) {
       // livekit-sip refuses new calls for a moment when its CPU is busy ("cpu exhausted"),

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
+import { flowMigrationSets } from '../../agents/index.js';
 import { RoomCaller } from '../../src/caller/room-caller.js';
 import { sleep } from '../../src/util/async.js';
 import { signDispatchMetadata } from '../../src/worker/dispatch-signature.js';
@@ -129,7 +130,8 @@ export async function startWorkerStack(
   const stack = { agentName, queue, env, close } as WorkerStack;
   holder.current = stack;
   try {
-    db = await createTestDatabase();
+    // As `migrate up` does in production: the core schema and every flow package's tables.
+    db = await createTestDatabase({ flows: flowMigrationSets() });
     env.DATABASE_URL = db.url;
     await options.before?.(env);
     persister = new CliProcess(['persister'], env);

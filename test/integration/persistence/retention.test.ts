@@ -5,7 +5,7 @@ import { flowMigrationSets, flowPackages } from '../../../agents/index.js';
 import { maintenanceQueueName } from '../../../src/events/batch.js';
 import { makeEvent } from '../../../src/events/index.js';
 import { Persister } from '../../../src/persistence/persister.js';
-import { runRetention } from '../../../src/persistence/retention.js';
+import { retentionPolicy, runRetention } from '../../../src/persistence/retention.js';
 import {
   appointmentEventOf,
   countRows,
@@ -19,12 +19,34 @@ import {
 } from './helpers.js';
 
 const DAY = 86_400_000;
-const policy = {
-  retentionDays: 90,
-  metricsRetentionDays: 30,
-  archiveRetentionDays: 365,
-  flowTables: flowPackages.flatMap((p) => p.archive ?? []),
-};
+// The deployment defaults, every registered flow's archived tables and rules included.
+const policy = retentionPolicy(
+  {
+    RETENTION_DAYS: 90,
+    METRICS_RETENTION_DAYS: 30,
+    ARCHIVE_RETENTION_DAYS: 365,
+    TELEPHONY_LOG_RETENTION_DAYS: 30,
+  },
+  flowPackages,
+);
+
+/** A provider operation `daysAgo` days ago, as the worker records it. */
+function telephonyEvent(callId: string, daysAgo: number) {
+  return makeEvent(
+    'telephony',
+    callId,
+    {
+      log_id: randomUUID(),
+      provider: 'livekit-sip',
+      operation: 'hangup',
+      request: { method: 'DeleteRoom', room_name: 'call-x' },
+      status_code: 200,
+      latency_ms: 12,
+      success: true,
+    },
+    { occurredAt: new Date(Date.now() - daysAgo * DAY) },
+  );
+}
 
 describe('retention', () => {
   const suite = persisterSuite('test-retention', {}, { flows: flowMigrationSets() });
@@ -73,6 +95,55 @@ describe('retention', () => {
 
     // Idempotent: nothing more to do.
     expect((await runRetention(db.pool, policy)).archived).toBe(0);
+  });
+
+  it('purges telephony provider logs after 30 days (seed 003) and keeps newer ones', async () => {
+    const callId = randomUUID();
+    const [old, recent] = [telephonyEvent(callId, 31), telephonyEvent(callId, 29)];
+    await persister.processBatch({ events: [...sampleCall(callId), old, recent] });
+    const report = await runRetention(db.pool, policy);
+    expect(report.telephonyLogsPurged).toBe(1);
+    const left = await db.pool.query('SELECT id FROM telephony_provider_logs WHERE conversation_id = $1', [
+      callId,
+    ]);
+    expect(left.rows).toEqual([{ id: recent.payload.log_id }]);
+  });
+
+  it("runs the survey's rules: failed calls deleted after 7 days, recordings after 30, old calls anonymized", async () => {
+    const shop = (
+      await db.pool.query("INSERT INTO organizations (name) VALUES ('Retention Shop') RETURNING id")
+    ).rows[0].id;
+    const surveyCall = async (status: string, daysAgo: number, recording: string | null) =>
+      (
+        await db.pool.query(
+          `INSERT INTO survey_calls (organization_id, verification_id, customer_phone, customer_phone_hash,
+             customer_count, created_at, recording_url, transcript)
+           VALUES ($1, $2, 'sealed-number', '\\x0102', 1, now() - make_interval(days => $3), $4, 'hej') RETURNING id`,
+          [shop, randomUUID(), daysAgo, recording],
+        )
+      ).rows[0].id as string;
+    const failedOld = await surveyCall('initiated', 8, null);
+    const failedNew = await surveyCall('initiated', 6, null);
+    await db.pool.query(`UPDATE survey_calls SET status = 'failed' WHERE id = ANY($1::uuid[])`, [
+      [failedOld, failedNew],
+    ]);
+    const recorded = await surveyCall('initiated', 31, 'file:///recordings/a.wav');
+    const ancient = await surveyCall('initiated', 91, null);
+    const report = await runRetention(db.pool, policy);
+    expect(report.flowRules).toMatchObject({
+      'failed survey calls deleted after 7 days': 1,
+      'survey recordings dropped after 30 days': 1,
+      'survey calls anonymized after 90 days': 1,
+    });
+    const rows = await db.pool.query(
+      `SELECT id, recording_url, customer_phone, transcript, length(customer_phone_hash) AS hash_bytes
+         FROM survey_calls WHERE organization_id = $1 ORDER BY created_at`,
+      [shop],
+    );
+    expect(rows.rows.map((row) => row.id)).toEqual([ancient, recorded, failedNew]);
+    expect(rows.rows[0]).toMatchObject({ customer_phone: '', transcript: null, hash_bytes: 0 });
+    expect(rows.rows[1]).toMatchObject({ recording_url: null, customer_phone: 'sealed-number' });
+    expect((await runRetention(db.pool, policy)).flowRules['survey calls anonymized after 90 days']).toBe(0);
   });
 
   it('purges archived conversations past the archive period', async () => {

@@ -59,6 +59,17 @@ function oneOfEach(): CallEvent[] {
     }),
     makeEvent('call.lifecycle', callId, { event_type: 'transferred', data: { to: 'sip:desk' } }),
     makeEvent('call.heartbeat', callId, {}),
+    makeEvent('telephony', callId, {
+      log_id: randomUUID(),
+      provider: 'livekit-sip',
+      operation: 'initiate',
+      provider_call_id: 'SCL_x',
+      request: { method: 'CreateSIPParticipant', sip_call_to: '+*********67' },
+      response: { participant_id: 'PA_1' },
+      status_code: 200,
+      latency_ms: 812,
+      success: true,
+    }),
   ];
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runSurveySelect } from '../../../agents/feedback-survey/commands.js';
+import { runSurveySelect } from '../../../agents/feedback-survey/select-command.js';
 import { UsageError } from '../../../src/util/usage-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'survey-select-'));
