@@ -167,7 +167,7 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
         maxRetries: 1,
       },
       record: {
-        run: (c) => {
+        run: async (c) => {
           const answer = c.slots.answer!;
           const question = current(c.data);
           if (answer.unclear && c.data.followUp < question.followUps.length) {
@@ -176,7 +176,12 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
           }
           const askedAt = c.data.askedAt ?? c.now.getTime();
           const respondedAt = Math.max(askedAt, c.now.getTime());
-          const sentiment = answer.unclear ? null : sentimentOf(answer.text);
+          // The LLM's score when one is configured, else (or when it fails) the offline lexicon.
+          const llmScore = answer.unclear
+            ? null
+            : ((await c.sentiment?.(answer.text, { language: plan.language, question: question.text })) ??
+              null);
+          const sentiment = answer.unclear || llmScore !== null ? null : sentimentOf(answer.text);
           c.data.index += 1;
           return {
             goto: 'next',
@@ -199,8 +204,13 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
                     Math.round((respondedAt - askedAt) / 1000),
                   ),
                   confidence_score: answer.confidence,
-                  sentiment_score: sentiment?.score ?? null,
-                  ai_analysis: sentiment ? { method: 'lexicon', evidence: sentiment.evidence } : null,
+                  sentiment_score: llmScore ?? sentiment?.score ?? null,
+                  ai_analysis:
+                    llmScore !== null
+                      ? { method: 'llm' }
+                      : sentiment
+                        ? { method: 'lexicon', evidence: sentiment.evidence }
+                        : null,
                 },
               },
             ]),

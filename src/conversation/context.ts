@@ -12,6 +12,7 @@ export interface ContextInput {
   callId?: string;
   callerNumber?: string;
   random: () => number;
+  sentiment?: FlowContext['sentiment'];
 }
 
 export function makeContext(input: ContextInput): FlowContext {
@@ -26,6 +27,7 @@ export function makeContext(input: ContextInput): FlowContext {
     ...(input.callId !== undefined ? { callId: input.callId } : {}),
     ...(input.callerNumber !== undefined ? { callerNumber: input.callerNumber } : {}),
     random: input.random,
+    ...(input.sentiment ? { sentiment: input.sentiment } : {}),
     speak: (name) => {
       const value = input.slots[name];
       if (value === undefined || value === null) return '';

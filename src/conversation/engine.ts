@@ -93,6 +93,9 @@ export class ConversationEngine {
           timeZone: this.timeZone,
           state: r.current,
           random,
+          ...(options.llm?.sentiment
+            ? { sentiment: (text, context) => this.llmSentiment(text, context) }
+            : {}),
           ...(options.callId !== undefined ? { callId: options.callId } : {}),
           ...(options.callerNumber !== undefined ? { callerNumber: options.callerNumber } : {}),
         }),
@@ -234,6 +237,23 @@ export class ConversationEngine {
     if (this.started) return;
     this.started = true;
     await this.runner.enter(turn, this.flow.spec.initial, 'system', { event: 'call_start' }, null);
+  }
+
+  /** The LLM's sentiment score for a flow step, bounded by the LLM timeout; null on failure. */
+  private async llmSentiment(text: string, context: { language: string; question?: string }) {
+    const llm = this.opts.llm;
+    if (!llm?.sentiment) return null;
+    try {
+      const value = await withTimeout(
+        llm.sentiment(text, context),
+        this.opts.llmTimeoutMs ?? 3000,
+        'LLM sentiment',
+      );
+      return Number.isFinite(value) ? Math.max(-1, Math.min(1, value)) : null;
+    } catch (error) {
+      this.records.error('llm', this.state, error);
+      return null;
+    }
   }
 
   private async finish(turn: Turn): Promise<EngineReply> {

@@ -49,6 +49,8 @@ export interface PhraseContext {
 
 export interface LlmAssist {
   proposeSlots(request: ProposeRequest): Promise<SlotProposal[]>;
+  /** How positive `text` is, −1 (very negative) … 1 (very positive), answering `question`. */
+  sentiment?(text: string, context: { language: string; question?: string }): Promise<number>;
   /** Rewords a templated reply; must keep every fact (dates, times, codes). */
   phrase?(reply: string, context: PhraseContext): Promise<string>;
 }

@@ -41,6 +41,11 @@ export interface FlowContext<S = Record<string, unknown>, D = Record<string, unk
   readonly callerNumber?: string;
   /** A random number in [0, 1): the engine's injected source (deterministic in tests). */
   random(): number;
+  /**
+   * The LLM's sentiment score of `text` (−1…1) when the host configured one that scores;
+   * null when none is configured or it failed or was slow (the failure is recorded).
+   */
+  sentiment?(text: string, context: { language: string; question?: string }): Promise<number | null>;
   /** The spoken form of a filled slot ('' when empty). */
   speak(slot: keyof S & string): string;
 }

@@ -123,6 +123,33 @@ export class OpenAILlmAssist implements LlmAssist {
     return proposals;
   }
 
+  /** One number from the model: the answer's sentiment, −1…1; anything else is an error. */
+  async sentiment(text: string, context: { language: string; question?: string }): Promise<number> {
+    let answer: string;
+    try {
+      const completion = await this.client.chat.completions.create({
+        model: this.model,
+        messages: [
+          { role: 'system', content: sentimentPrompt(context) },
+          { role: 'user', content: text },
+        ],
+        ...this.sampling(),
+      });
+      answer = (completion.choices?.[0]?.message?.content ?? '').trim();
+    } catch (error) {
+      const d = describeFailure(error);
+      throw new LlmAssistError(d.error_type, d.message);
+    }
+    const score = Number(answer.match(/^-?\d+(?:\.\d+)?/)?.[0]);
+    if (!Number.isFinite(score) || score < -1 || score > 1) {
+      throw new LlmAssistError(
+        'llm_sentiment_invalid',
+        'sentiment: the model did not answer with a number from -1 to 1',
+      );
+    }
+    return score;
+  }
+
   private async reword(reply: string, context: PhraseContext): Promise<string> {
     let answer: string;
     try {
@@ -167,6 +194,16 @@ export class OpenAILlmAssist implements LlmAssist {
       // a reporter bug must not break the call
     }
   }
+}
+
+function sentimentPrompt(context: { language: string; question?: string }): string {
+  return [
+    `You rate the sentiment of a customer's spoken answer (language ${context.language}) in a feedback call.`,
+    context.question ? `The question was: "${context.question}"` : '',
+    'Reply with one number only, from -1 (very negative) through 0 (neutral) to 1 (very positive), e.g. 0.6.',
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 /**

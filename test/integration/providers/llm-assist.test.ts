@@ -200,6 +200,30 @@ describe('llmAssistFromConfig', () => {
   });
 });
 
+describe('sentiment against a fake OpenAI-compatible server', () => {
+  it("sends the answer and its question, and reads the model's number", async () => {
+    const { llm } = assist();
+    fake.reply = () => ({ body: completion({ content: '0.7' }) });
+    const score = await llm.sentiment('personalen var jättetrevlig', {
+      language: 'sv-SE',
+      question: 'Hur var servicen i kassan?',
+    });
+    expect(score).toBe(0.7);
+    const body = fake.bodies[0]!;
+    expect(body.messages[1]).toEqual({ role: 'user', content: 'personalen var jättetrevlig' });
+    expect(body.messages[0]!.content).toContain('sv-SE');
+    expect(body.messages[0]!.content).toContain('Hur var servicen i kassan?');
+  });
+
+  it('refuses an answer that is not a number from -1 to 1', async () => {
+    const { llm } = assist();
+    fake.reply = () => ({ body: completion({ content: 'Quite positive!' }) });
+    await expect(llm.sentiment('great', { language: 'en-US' })).rejects.toThrow(/number from -1 to 1/);
+    fake.reply = () => ({ body: completion({ content: '3' }) });
+    await expect(llm.sentiment('great', { language: 'en-US' })).rejects.toBeInstanceOf(LlmAssistError);
+  });
+});
+
 describe('proposeSlots against a fake OpenAI-compatible server', () => {
   it('sends the model, the slot tools with their zod schemas and the caller text; tool calls become proposals', async () => {
     const { llm, reports } = assist();

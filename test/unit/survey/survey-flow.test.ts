@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createFeedbackSurveyFlow, type SurveyCallPlan } from '../../../agents/feedback-survey/flow.js';
-import { ConversationEngine, type EngineReply, RecordingObserver } from '../../../src/conversation/index.js';
+import {
+  ConversationEngine,
+  type EngineReply,
+  type LlmAssist,
+  RecordingObserver,
+} from '../../../src/conversation/index.js';
 import { seededRandom } from '../../../src/util/random.js';
 
 const plan: SurveyCallPlan = {
@@ -18,7 +23,7 @@ const plan: SurveyCallPlan = {
 };
 
 /** A survey call on a clock the test moves, answered line by line. */
-async function surveyCall(callPlan: SurveyCallPlan) {
+async function surveyCall(callPlan: SurveyCallPlan, llm?: LlmAssist) {
   let now = Date.parse('2026-12-07T10:00:00Z');
   const observer = new RecordingObserver();
   const engine = new ConversationEngine(createFeedbackSurveyFlow(callPlan), {
@@ -26,6 +31,7 @@ async function surveyCall(callPlan: SurveyCallPlan) {
     timeZone: 'Europe/Stockholm',
     random: seededRandom(3),
     observer,
+    ...(llm ? { llm, llmTimeoutMs: 200 } : {}),
   });
   const replies: EngineReply[] = [await engine.start()];
   return {
@@ -160,5 +166,28 @@ describe('feedback survey flow (text level)', () => {
     const end = await call.answer('personalen var jättetrevlig');
     expect(end.text).toMatch(/Hej då/);
     expect((call.responses()[0] as { sentiment_score: number }).sentiment_score).toBeGreaterThan(0);
+  });
+
+  it('scores sentiment with the LLM when one is configured, and falls back to the lexicon when it fails', async () => {
+    const asked: string[] = [];
+    // A fake LLM: proposes nothing, scores every answer 0.25 (the lexicon would say much more).
+    const fakeLlm: LlmAssist = {
+      proposeSlots: async () => [],
+      sentiment: async (_text, context) => {
+        asked.push(context.question ?? '');
+        if (asked.length > 1) throw new Error('model unavailable');
+        return 0.25;
+      },
+    };
+    const call = await surveyCall(plan, fakeLlm);
+    await call.answer('yes');
+    await call.answer('the staff were really friendly');
+    await call.answer('it was stale and expensive');
+    const [service, bread] = call.responses() as Record<string, unknown>[];
+    expect(service).toMatchObject({ sentiment_score: 0.25, ai_analysis: { method: 'llm' } });
+    expect(bread).toMatchObject({ ai_analysis: { method: 'lexicon' } });
+    expect(bread!.sentiment_score as number).toBeLessThan(-0.3);
+    expect(asked).toEqual(['How was the service at the checkout today?', 'What did you think of the bread?']);
+    expect(call.observer.errors.map((error) => error.where)).toContain('llm');
   });
 });
