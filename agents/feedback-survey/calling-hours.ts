@@ -1,4 +1,4 @@
-import { addDays, offsetMinutes, parseIsoDate, todayIn, zonedParts } from '../../src/conversation/clock.js';
+import { addDays, parseIsoDate, todayIn, zonedInstant, zonedParts } from '../../src/conversation/clock.js';
 
 /** When a business's customers may be called: ISO weekdays (1 = Monday) and [from, until). */
 export interface CallingHours {
@@ -21,16 +21,6 @@ const minutesOf = (clock: string) => {
   return (hours ?? 0) * 60 + (minutes ?? 0);
 };
 
-/** The instant the wall clock in `timeZone` shows `minutes` past midnight on `date`. */
-function instantAt(date: string, minutes: number, timeZone: string): Date {
-  const { year, month, day } = parseIsoDate(date);
-  const wall = Date.UTC(year, month - 1, day, 0, minutes);
-  // The zone's offset at the wall time itself, found from a first guess (right except within
-  // an hour of a daylight-saving change, where it lands on the changed side).
-  const guess = new Date(wall - offsetMinutes(new Date(wall), timeZone) * 60_000);
-  return new Date(wall - offsetMinutes(guess, timeZone) * 60_000);
-}
-
 /** `now` when a call may start now, else the next instant one may (within a week). */
 export function nextCallingTime(now: Date, hours: CallingHours): Date {
   const from = minutesOf(hours.from);
@@ -47,7 +37,7 @@ export function nextCallingTime(now: Date, hours: CallingHours): Date {
       if (minute >= from && minute < until) return now;
       if (minute >= until) continue;
     }
-    return instantAt(date, from, hours.timeZone);
+    return zonedInstant(date, from, hours.timeZone);
   }
   throw new RangeError('calling hours name no weekday');
 }

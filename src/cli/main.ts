@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { flowPackages } from '../../agents/index.js';
 import { ConfigError } from '../config/config.js';
 import { registerApiKey } from './apikey.js';
+import { registerCompliance } from './compliance.js';
 import { registerDemo } from './demo.js';
 import { registerDial } from './dial.js';
 import { registerDlq } from './dlq.js';
@@ -44,6 +45,7 @@ registerOrg(program);
 registerUser(program);
 registerApiKey(program);
 registerPrivacy(program);
+registerCompliance(program);
 for (const pkg of flowPackages) pkg.commands?.(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

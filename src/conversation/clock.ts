@@ -95,6 +95,18 @@ export function offsetMinutes(instant: Date, timeZone: string): number {
   return Math.round((asUtc - Math.floor(instant.getTime() / 60_000) * 60_000) / 60_000);
 }
 
+/**
+ * The instant the wall clock in `timeZone` shows `minutes` past midnight of `date`. Found
+ * from a first guess of the zone's offset; within an hour of a daylight-saving change it
+ * lands on the changed side (a wall time the change skipped maps to the hour after it).
+ */
+export function zonedInstant(date: IsoDate, minutes: number, timeZone: string): Date {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const wall = Date.UTC(year, month - 1, day, 0, minutes);
+  const guess = new Date(wall - offsetMinutes(new Date(wall), timeZone) * 60_000);
+  return new Date(wall - offsetMinutes(guess, timeZone) * 60_000);
+}
+
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
 export function isoDate(year: number, month: number, day: number): IsoDate {
