@@ -9,9 +9,12 @@ import { sleep } from '../util/async.js';
 import { UsageError } from '../util/usage-error.js';
 import { signDispatchMetadata } from '../worker/dispatch-signature.js';
 import type { JobMetadata } from '../worker/job-metadata.js';
+import { requireUuid } from './control-common.js';
 
 interface DialOptions {
   flow?: string;
+  customer?: string;
+  org?: string;
   ringTimeout: string;
   wait?: boolean;
   timeout?: string;
@@ -51,6 +54,11 @@ export function registerDial(program: Command): void {
     .option('--flow <name>', `flow to run: ${flowNames.join(', ')} (default: FLOW)`)
     .option('--ring-timeout <seconds>', 'give up when nobody answers within this long', '30')
     .option(
+      '--customer <id>',
+      "the organization's customer being called: compliance is checked right before the dial",
+    )
+    .option('--org <id>', 'the organization placing the call (default: the default organization)')
+    .option(
       '--wait',
       'wait until the call ends and print its outcome (read from Postgres; needs the persister)',
     )
@@ -70,7 +78,15 @@ export function registerDial(program: Command): void {
         throw new UsageError('--ring-timeout must be a whole number of seconds between 1 and 120');
       }
 
-      const placed = await placeCall(cfg, { number: compact, flow, ringTimeout });
+      const customerId = opts.customer ? requireUuid(opts.customer, '--customer') : undefined;
+      const organizationId = opts.org ? requireUuid(opts.org, '--org') : undefined;
+      const placed = await placeCall(cfg, {
+        number: compact,
+        flow,
+        ringTimeout,
+        ...(customerId ? { customerId } : {}),
+        ...(organizationId ? { organizationId } : {}),
+      });
       const print = (o: object, text: string) => console.log(opts.json ? JSON.stringify(o) : text);
       if (!opts.wait) {
         print(placed, `room ${placed.room}  dispatch ${placed.dispatch_id}  flow ${flow}`);
@@ -100,6 +116,8 @@ export async function placeCall(
     /** The flow's settings for this call (signed with the dispatch, like the number). */
     settings?: Record<string, unknown>;
     organizationId?: string;
+    /** The customer called: the worker checks compliance right before it dials. */
+    customerId?: string;
   },
 ): Promise<{ room: string; dispatch_id: string; flow: string }> {
   // Refused numbers never reach the worker: same check (and count) the worker repeats.
@@ -111,7 +129,11 @@ export async function placeCall(
   await rooms.createRoom({ name: room, emptyTimeout: 120, departureTimeout: 20 });
   const metadata: JobMetadata = {
     flow: call.flow,
-    dial: { number: call.number, ...(call.ringTimeout ? { ring_timeout_s: call.ringTimeout } : {}) },
+    dial: {
+      number: call.number,
+      ...(call.ringTimeout ? { ring_timeout_s: call.ringTimeout } : {}),
+      ...(call.customerId ? { customer_id: call.customerId } : {}),
+    },
     ...(call.settings ? { settings: call.settings } : {}),
     ...(call.organizationId ? { organization_id: call.organizationId } : {}),
   };

@@ -12,6 +12,7 @@ import { CountingSink, makeEvent } from '../events/index.js';
 import { EventProducer } from '../events/producer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { callEnded, callStarted, recordError, registry } from '../observability/metrics.js';
+import { ComplianceBlockedError } from '../outbound/compliance/gate.js';
 import { OutboundPolicy } from '../outbound/policy.js';
 import { PiiKeyRing } from '../persistence/pii.js';
 import { type PipelineCall, startPipelineCall } from '../pipeline/call.js';
@@ -303,8 +304,10 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
     armMaxDuration(cfg, pipeline, lifecycle, finish, cleanup);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    // A busy or unanswered callee is an outcome (the call's end reason), not a fault.
-    if (!(err instanceof NotAnsweredError)) reportError('call_setup_failed', message, 'critical');
+    // A busy or unanswered callee, or a dial compliance refused, is an outcome (the call's end
+    // reason), not a fault.
+    if (!(err instanceof NotAnsweredError || err instanceof ComplianceBlockedError))
+      reportError('call_setup_failed', message, 'critical');
     // Every call gets its row (room, direction, flow) even when it never connected (not
     // answered, busy, nobody joined): without call.started the persister only has a nameless
     // placeholder, and `voice-agent dial --wait` finds calls by room. No-op once started.

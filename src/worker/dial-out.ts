@@ -1,5 +1,8 @@
 import { SipClient } from 'livekit-server-sdk';
 import type { Config } from '../config/config.js';
+import { serviceDatabaseUrl } from '../config/service-database.js';
+import { DEFAULT_ORGANIZATION_ID } from '../events/model.js';
+import { complianceGate, compliancePool } from '../outbound/compliance/gate.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
 import { sleep } from '../util/async.js';
 import { httpUrl } from './call-actions.js';
@@ -23,6 +26,14 @@ export async function dialOut(
   const dial = meta.dial!;
   // Allowlist and per-organization rate, again here: a dispatch may not come from our CLI.
   await policy.admit(dial.number, organizationId);
+  if (dial.customer_id) {
+    // Compliance last, immediately before the dial: its decision is recorded either way.
+    await complianceGate(compliancePool(serviceDatabaseUrl(cfg, 'worker')), {
+      organizationId: organizationId ?? DEFAULT_ORGANIZATION_ID,
+      customerId: dial.customer_id,
+      actor: { type: 'system', id: `worker:${lifecycle.callId}` },
+    });
+  }
   const trunkId = dial.trunk_id ?? (await findOutboundTrunk(cfg));
   const sip = new SipClient(httpUrl(cfg.LIVEKIT_URL), cfg.LIVEKIT_API_KEY, cfg.LIVEKIT_API_SECRET);
   const identity = `sip-out-${lifecycle.callId.slice(0, 8)}`;

@@ -18,6 +18,8 @@ export const jobMetadataSchema = z.strictObject({
       trunk_id: z.string().min(1).optional(),
       /** Give up ringing after this long (no answer → FAILED). */
       ring_timeout_s: z.number().int().positive().max(120).optional(),
+      /** The organization's customer being called: the compliance check runs right before the dial. */
+      customer_id: z.uuid().optional(),
     })
     .optional(),
   /** The call's clock for relative dates (tests). */

@@ -42,7 +42,7 @@ export async function loadContact(
   );
   const attempts = await client.query(
     `SELECT channel, status, "timestamp" FROM contact_attempts
-      WHERE customer_id = $1 AND "timestamp" > $2::timestamptz - make_interval(days => $3) AND "timestamp" <= $2
+      WHERE customer_id = $1 AND status <> 'blocked' AND "timestamp" > $2::timestamptz - make_interval(days => $3) AND "timestamp" <= $2
       ORDER BY "timestamp"`,
     [customerId, at, ATTEMPT_HISTORY_DAYS],
   );

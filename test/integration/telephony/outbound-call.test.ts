@@ -172,6 +172,40 @@ describe('voice-agent dial: outbound SIP calls through livekit-sip (SIPp callee)
     expect(String(turns[0].text)).toMatch(/Thank you for calling/);
   }, 180_000);
 
+  it('never dials a customer compliance refuses: the decision is recorded and audited, the call FAILED', async () => {
+    const customer = (
+      await stack.db.pool.query<{ id: string }>(
+        "INSERT INTO customers (organization_id, first_name) VALUES ('00000000-0000-0000-0000-000000000001', 'Kim') RETURNING id",
+      )
+    ).rows[0]!.id;
+    await stack.db.pool.query(
+      `INSERT INTO customer_profiles (organization_id, customer_id, timezone, do_not_contact)
+       VALUES ('00000000-0000-0000-0000-000000000001', $1, 'America/New_York', true)`,
+      [customer],
+    );
+    const cli = dial(randomNumber(), '--customer', customer);
+    const { code, outcome } = await outcomeOf(cli);
+    expect(code).toBe(2);
+    expect(outcome).toMatchObject({ status: 'FAILED', reason: 'compliance_blocked: do_not_contact' });
+    const row = await finalizedCall(stack.db, 'room_name = $1', [outcome.room]);
+    const steps = (await callEvents(stack.db, row.id)).map((e) => e.event_type);
+    expect(steps).not.toContain('ringing'); // nothing was dialled
+    const decision = await stack.db.pool.query(
+      'SELECT allowed, blocked_by FROM compliance_decisions WHERE customer_id = $1',
+      [customer],
+    );
+    expect(decision.rows).toEqual([{ allowed: false, blocked_by: ['do_not_contact'] }]);
+    const audit = await stack.db.pool.query(
+      "SELECT count(*)::int AS n FROM audit_logs WHERE action = 'contact_blocked' AND entity_id = $1",
+      [customer],
+    );
+    expect(audit.rows[0].n).toBe(1);
+    const errors = await stack.db.pool.query('SELECT error_type FROM error_logs WHERE conversation_id = $1', [
+      row.id,
+    ]);
+    expect(errors.rows).toEqual([]);
+  }, 120_000);
+
   it('busy (486): the call is FAILED with the SIP status as its reason', async () => {
     const number = randomNumber();
     const callee = await phone({ reject: '486 Busy Here' });
