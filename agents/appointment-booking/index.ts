@@ -24,6 +24,17 @@ export const appointmentBooking = defineFlowPackage<BookingSettings, BookingReso
   scripts: bookingScripts,
   demo: bookingDemo,
   archive: [{ key: 'feedback', table: 'user_feedback', orderBy: 't.created_at' }],
+  personalData: [
+    {
+      // A booking outlives its caller's erasure: the slot stays taken, the person goes.
+      table: 'appointments',
+      conversationColumn: 'conversation_id',
+      contactColumn: 'contact_info',
+      sealed: [{ column: 'contact_info', kind: 'text' }],
+      erase: { anonymize: ['user_name', 'contact_info', 'metadata'] },
+    },
+    { table: 'user_feedback', conversationColumn: 'conversation_id', erase: 'delete' },
+  ],
 });
 
 export default appointmentBooking;

@@ -47,6 +47,16 @@ export const feedbackSurvey = defineFlowPackage<SurveySettings, Record<string, n
     },
   },
   commands: surveyCommands,
+  personalData: [
+    {
+      // Answers and the selection go with the survey call (ON DELETE CASCADE).
+      table: 'survey_calls',
+      conversationColumn: 'conversation_id',
+      hashColumn: 'customer_phone_hash',
+      sealed: [{ column: 'customer_phone', kind: 'text' }],
+      erase: 'delete',
+    },
+  ],
   // Seed 003's retention; call events are archived with their conversation (RETENTION_DAYS,
   // 90) and telephony provider logs purged after 30 days by the platform.
   retention: [

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
+import { flowPackages } from '../../agents/index.js';
 import { loadConfig } from '../config/config.js';
 import { recordAudit } from '../control/audit.js';
 import { DEFAULT_ORGANIZATION_ID } from '../events/model.js';
 import { createPool } from '../persistence/db.js';
 import { PiiKeyRing } from '../persistence/pii.js';
-import { rotatePii } from '../persistence/pii-rotate.js';
+import { flowSealedColumns, rotatePii } from '../persistence/pii-rotate.js';
 import { erasePerson, exportPerson, type PrivacyStores } from '../persistence/privacy.js';
 import { withOrganization } from '../persistence/tenant-scope.js';
 import { cliActor } from './control-common.js';
@@ -44,6 +45,9 @@ async function audit(
   );
 }
 
+/** Every registered flow's tables holding personal data. */
+const flowPersonalTables = () => flowPackages.flatMap((pkg) => pkg.personalData ?? []);
+
 async function withStores<T>(run: (stores: PrivacyStores) => Promise<T>): Promise<T> {
   const cfg = loadConfig();
   const pool = createPool(cfg.DATABASE_URL, { max: 2 });
@@ -53,6 +57,7 @@ async function withStores<T>(run: (stores: PrivacyStores) => Promise<T>): Promis
       ring: PiiKeyRing.fromConfig(cfg),
       redis: { connection: { url: cfg.REDIS_URL }, eventQueue: cfg.EVENT_QUEUE },
       journalDir: cfg.EVENT_JOURNAL_DIR,
+      flowTables: flowPersonalTables(),
     });
   } finally {
     await pool.end();
@@ -67,7 +72,7 @@ export function registerPrivacy(program: Command): void {
     .description('Re-seal every stored ciphertext under PII_ACTIVE_KEY (old keys must still be in PII_KEYS)')
     .action(() =>
       withStores(async ({ pool, ring }) => {
-        const counts = await rotatePii(pool, ring);
+        const counts = await rotatePii(pool, ring, flowSealedColumns(flowPersonalTables()));
         for (const c of counts) {
           console.log(
             `${`${c.table}.${c.column}`.padEnd(40)} rotated ${c.rotated}, unreadable ${c.unreadable}`,

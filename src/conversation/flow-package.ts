@@ -117,6 +117,12 @@ export interface FlowPackage<S = unknown, R = unknown> {
    */
   archive?: readonly { key: string; table: string; orderBy: string }[];
   /**
+   * The package's tables that hold personal data, for `privacy export|erase` and `pii rotate`:
+   * how a person's rows are found (their calls, a sealed number, a number's keyed hash), which
+   * columns are sealed, and whether erasure deletes a row or blanks its personal columns.
+   */
+  personalData?: readonly FlowPersonalTable[];
+  /**
    * The package's retention rules, run daily per organization (row-level security applies)
    * beside the platform's: each statement gets the run's time as $1 and returns its row count.
    */
@@ -126,6 +132,21 @@ export interface FlowPackage<S = unknown, R = unknown> {
    * Throw UsageError (src/util/usage-error.ts) for wrong use: it prints one line, no stack.
    */
   commands?(program: Command): void;
+}
+
+/** One table of a flow holding personal data (its rows must have a UUID `id`). */
+export interface FlowPersonalTable {
+  table: string;
+  /** Rows of the person's calls (a conversation id column). */
+  conversationColumn?: string;
+  /** A sealed text column that may hold the person's phone number. */
+  contactColumn?: string;
+  /** A keyed-hash column of a phone number (PiiKeyRing.hash). */
+  hashColumn?: string;
+  /** Columns sealed with the PII key ring, re-sealed by `pii rotate`. */
+  sealed?: readonly { column: string; kind: 'text' | 'bytea' | 'jsonb' }[];
+  /** Erasure deletes the person's rows, or blanks these columns (the business keeps the row). */
+  erase: 'delete' | { anonymize: readonly string[] };
 }
 
 /** One retention rule of a flow: `statement` ($1 = now) deletes or anonymizes what has expired. */

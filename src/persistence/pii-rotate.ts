@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { FlowPersonalTable } from '../conversation/flow-package.js';
 import { PiiKeyRing } from './pii.js';
 
 /**
@@ -18,18 +19,22 @@ export interface SealedColumn {
   kind: SealedKind;
 }
 
-/** Every column that holds sealed personal data. Other modules add theirs with registerSealedColumn. */
+/**
+ * The platform's columns that hold sealed personal data; flows declare theirs
+ * (FlowPackage.personalData), which hosts pass to rotatePii.
+ */
 export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'conversations', column: 'caller_number_encrypted', kind: 'bytea' },
   { table: 'conversations_archive', column: 'caller_number_encrypted', kind: 'bytea' },
   { table: 'conversations_archive', column: 'details', kind: 'jsonb' },
   { table: 'extracted_slots', column: 'slot_value', kind: 'text' },
-  { table: 'appointments', column: 'contact_info', kind: 'text' },
 ];
 
-export function registerSealedColumn(column: SealedColumn): void {
-  if (!SEALED_COLUMNS.some((c) => c.table === column.table && c.column === column.column))
-    SEALED_COLUMNS.push(column);
+/** The sealed columns flow tables declare, as rotatePii takes them. */
+export function flowSealedColumns(tables: readonly FlowPersonalTable[]): SealedColumn[] {
+  return tables.flatMap((t) =>
+    (t.sealed ?? []).map((c) => ({ table: t.table, column: c.column, kind: c.kind })),
+  );
 }
 
 export interface RotationCount {
@@ -115,9 +120,13 @@ async function rotateColumn(pool: pg.Pool, ring: PiiKeyRing, col: SealedColumn):
 }
 
 /** Re-seals every registered column's ciphertexts under `ring.activeKeyId`; counts per column. */
-export async function rotatePii(pool: pg.Pool, ring: PiiKeyRing): Promise<RotationCount[]> {
+export async function rotatePii(
+  pool: pg.Pool,
+  ring: PiiKeyRing,
+  flowColumns: readonly SealedColumn[] = [],
+): Promise<RotationCount[]> {
   const counts: RotationCount[] = [];
-  for (const col of SEALED_COLUMNS) {
+  for (const col of [...SEALED_COLUMNS, ...flowColumns]) {
     if (!(await tableExists(pool, col.table, col.column))) continue;
     counts.push(await rotateColumn(pool, ring, col));
   }

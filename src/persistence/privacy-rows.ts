@@ -1,11 +1,14 @@
 import type pg from 'pg';
+import type { FlowPersonalTable } from '../conversation/flow-package.js';
+import { quoteIdent } from './db.js';
 import { normalizePhoneNumber, type PiiKeyRing } from './pii.js';
 
 /**
  * Finding every database row about one person (GDPR Art. 15/17): calls from their number by
- * its keyed hash (live and archived), and rows elsewhere that hold the number itself (a
- * callback number given on another call, a booking's contact field), found by opening the
- * sealed values of the organization and comparing normalized numbers.
+ * its keyed hash (live and archived), slots elsewhere that hold the number itself (a callback
+ * number given on another call), and the rows of every flow table that declares personal
+ * data (FlowPackage.personalData): of their calls, holding their sealed number, or keyed by
+ * its hash. Sealed values are opened and compared as normalized numbers.
  */
 
 export interface PersonQuery {
@@ -18,10 +21,10 @@ export interface PersonRows {
   phoneHash: Buffer;
   callIds: string[];
   archivedIds: string[];
-  /** appointments of their calls or with their number as contact. */
-  appointmentIds: string[];
   /** slots on other calls whose value is their number. */
   slotIds: string[];
+  /** Per declared flow table: ids of the person's rows. */
+  flowRows: Map<FlowPersonalTable, string[]>;
 }
 
 const ORG = '($2::uuid IS NULL OR organization_id = $2::uuid)';
@@ -39,7 +42,7 @@ async function idsHoldingNumber(
   db: pg.ClientBase,
   ring: PiiKeyRing,
   q: PersonQuery,
-  table: 'appointments' | 'extracted_slots',
+  table: string,
   column: string,
 ): Promise<string[]> {
   const wanted = normalizePhoneNumber(q.phone);
@@ -47,8 +50,8 @@ async function idsHoldingNumber(
   let last = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const r = await db.query<{ id: string; v: string }>(
-      `SELECT id, ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL AND ${ORG} AND id > $1
-       ORDER BY id LIMIT 1000`,
+      `SELECT id, ${quoteIdent(column)} AS v FROM ${quoteIdent(table)}
+        WHERE ${quoteIdent(column)} IS NOT NULL AND ${ORG} AND id > $1 ORDER BY id LIMIT 1000`,
       [last, q.organizationId ?? null],
     );
     if (r.rows.length === 0) return found;
@@ -62,10 +65,41 @@ async function idsHoldingNumber(
   }
 }
 
+/** The person's rows in one declared flow table. */
+async function flowTableIds(
+  db: pg.ClientBase,
+  ring: PiiKeyRing,
+  q: PersonQuery,
+  table: FlowPersonalTable,
+  found: { callIds: string[]; phoneHash: Buffer },
+): Promise<string[]> {
+  const ids = new Set<string>();
+  const name = quoteIdent(table.table);
+  if (table.conversationColumn) {
+    const r = await db.query<{ id: string }>(
+      `SELECT id FROM ${name} WHERE ${quoteIdent(table.conversationColumn)} = ANY($1::uuid[])`,
+      [found.callIds],
+    );
+    for (const row of r.rows) ids.add(row.id);
+  }
+  if (table.hashColumn) {
+    const r = await db.query<{ id: string }>(
+      `SELECT id FROM ${name} WHERE ${quoteIdent(table.hashColumn)} = $1 AND ${ORG}`,
+      [found.phoneHash, q.organizationId ?? null],
+    );
+    for (const row of r.rows) ids.add(row.id);
+  }
+  if (table.contactColumn) {
+    for (const id of await idsHoldingNumber(db, ring, q, table.table, table.contactColumn)) ids.add(id);
+  }
+  return [...ids];
+}
+
 export async function findPersonRows(
   db: pg.ClientBase,
   ring: PiiKeyRing,
   q: PersonQuery,
+  flowTables: readonly FlowPersonalTable[] = [],
 ): Promise<PersonRows> {
   const phoneHash = ring.hash(q.phone);
   const org = q.organizationId ?? null;
@@ -78,11 +112,15 @@ export async function findPersonRows(
     [phoneHash, org],
   );
   const callIds = calls.rows.map((r) => r.id);
-  const ofCalls = await db.query<{ id: string }>(
-    'SELECT id FROM appointments WHERE conversation_id = ANY($1::uuid[])',
-    [callIds],
-  );
-  const byContact = await idsHoldingNumber(db, ring, q, 'appointments', 'contact_info');
+  const flowRows = new Map<FlowPersonalTable, string[]>();
+  for (const table of flowTables) {
+    // A flow whose migrations this database never ran holds nothing here.
+    const exists = await db.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [
+      table.table,
+    ]);
+    if (!exists.rows[0]?.found) continue;
+    flowRows.set(table, await flowTableIds(db, ring, q, table, { callIds, phoneHash }));
+  }
   const holding = await idsHoldingNumber(db, ring, q, 'extracted_slots', 'slot_value');
   // Slots of their own calls go with those calls; these are the ones on other people's calls.
   const elsewhere = await db.query<{ id: string }>(
@@ -94,8 +132,8 @@ export async function findPersonRows(
     phoneHash,
     callIds,
     archivedIds: archived.rows.map((r) => r.id),
-    appointmentIds: [...new Set([...ofCalls.rows.map((r) => r.id), ...byContact])],
     slotIds,
+    flowRows,
   };
 }
 

@@ -1,9 +1,11 @@
 import { rename, writeFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'bullmq';
 import type pg from 'pg';
+import type { FlowPersonalTable } from '../conversation/flow-package.js';
 import { adoptJournals, readEntries } from '../events/journal.js';
 import { encodeEntry } from '../events/journal-codec.js';
 import type { CallEvent } from '../events/schemas.js';
+import { quoteIdent } from './db.js';
 import { type DeadLetterEntry, DeadLetterQueue } from './dlq.js';
 import { normalizePhoneNumber, type PiiKeyRing } from './pii.js';
 import { findPersonRows, openSealed, type PersonQuery, type PersonRows } from './privacy-rows.js';
@@ -11,10 +13,11 @@ import { findPersonRows, openSealed, type PersonQuery, type PersonRows } from '.
 /**
  * `voice-agent privacy export|erase --phone …`: everything stored about one caller, as JSON,
  * or gone. Erasure deletes their calls with every child row (turns, transitions, slots,
- * feedback, lifecycle events, errors) and archived calls, anonymizes bookings that name their
- * number (the business keeps the slot, not the person), deletes slots elsewhere holding their
- * number, removes dead letters about them from Redis and their events from journals left by
- * stopped producers. One database transaction: all or nothing.
+ * lifecycle events, errors) and archived calls, deletes or anonymizes the rows of each flow
+ * table that declares personal data as the flow says (a booking keeps its slot, not the
+ * person), deletes slots elsewhere holding their number, removes dead letters about them from
+ * Redis and their events from journals left by stopped producers. One database transaction:
+ * all or nothing.
  */
 
 export interface PrivacyStores {
@@ -23,13 +26,14 @@ export interface PrivacyStores {
   /** Dead letters live in Redis next to the event queue. */
   redis?: { connection: ConnectionOptions; eventQueue: string } | undefined;
   journalDir?: string | undefined;
+  /** The flows' tables holding personal data (FlowPackage.personalData). */
+  flowTables?: readonly FlowPersonalTable[];
 }
 
 const CHILD_TABLES = [
   'conversation_turns',
   'state_transitions',
   'extracted_slots',
-  'user_feedback',
   'call_events',
   'error_logs',
 ] as const;
@@ -72,14 +76,19 @@ async function journalEvents(dir: string | undefined, ring: PiiKeyRing): Promise
 
 async function rowsOf(db: pg.ClientBase, table: string, column: string, ids: string[]): Promise<unknown[]> {
   if (ids.length === 0) return [];
-  return (await db.query(`SELECT * FROM ${table} WHERE ${column} = ANY($1::uuid[]) ORDER BY 1`, [ids])).rows;
+  return (
+    await db.query(
+      `SELECT * FROM ${quoteIdent(table)} WHERE ${quoteIdent(column)} = ANY($1::uuid[]) ORDER BY 1`,
+      [ids],
+    )
+  ).rows;
 }
 
 export async function exportPerson(stores: PrivacyStores, q: PersonQuery): Promise<Record<string, unknown>> {
   const { pool, ring } = stores;
   const client = await pool.connect();
   try {
-    const rows = await findPersonRows(client, ring, q);
+    const rows = await findPersonRows(client, ring, q, stores.flowTables);
     const calls = [];
     for (const row of await rowsOf(client, 'conversations', 'id', rows.callIds)) {
       const id = (row as { id: string }).id;
@@ -92,12 +101,16 @@ export async function exportPerson(stores: PrivacyStores, q: PersonQuery): Promi
     const journals = await journalEvents(stores.journalDir, ring);
     const ids = new Set(rows.callIds);
     const journalHits = [...journals.values()].flat(2).filter((e) => eventIsAbout(e, ids, phone));
+    // Each flow table under its own name.
+    const flowData: Record<string, unknown[]> = {};
+    for (const [table, ids] of rows.flowRows)
+      flowData[table.table] = await rowsOf(client, table.table, 'id', ids);
     return openSealed(ring, {
       phone_hash: rows.phoneHash.toString('hex'),
       organization_id: q.organizationId ?? null,
       conversations: calls,
       conversations_archive: await rowsOf(client, 'conversations_archive', 'id', rows.archivedIds),
-      appointments: await rowsOf(client, 'appointments', 'id', rows.appointmentIds),
+      ...flowData,
       other_slots: await rowsOf(client, 'extracted_slots', 'id', rows.slotIds),
       dead_letters: letters.map((l) => l.data),
       journal_events: journalHits,
@@ -137,11 +150,18 @@ async function eraseRows(db: pg.ClientBase, rows: PersonRows): Promise<ErasureCo
   const del = async (label: string, sql: string, ids: string[]) => {
     counts[label] = ids.length === 0 ? 0 : ((await db.query(sql, [ids])).rowCount ?? 0);
   };
-  await del(
-    'appointments (anonymized)',
-    `UPDATE appointments SET user_name = NULL, contact_info = NULL, metadata = NULL WHERE id = ANY($1::uuid[])`,
-    rows.appointmentIds,
-  );
+  for (const [table, ids] of rows.flowRows) {
+    if (table.erase === 'delete') {
+      await del(table.table, `DELETE FROM ${quoteIdent(table.table)} WHERE id = ANY($1::uuid[])`, ids);
+    } else {
+      const blanks = table.erase.anonymize.map((column) => `${quoteIdent(column)} = NULL`).join(', ');
+      await del(
+        `${table.table} (anonymized)`,
+        `UPDATE ${quoteIdent(table.table)} SET ${blanks} WHERE id = ANY($1::uuid[])`,
+        ids,
+      );
+    }
+  }
   await del(
     'extracted_slots (other calls)',
     'DELETE FROM extracted_slots WHERE id = ANY($1::uuid[])',
@@ -182,7 +202,7 @@ export async function erasePerson(stores: PrivacyStores, q: PersonQuery): Promis
   let rows: PersonRows;
   try {
     await client.query('BEGIN');
-    rows = await findPersonRows(client, stores.ring, q);
+    rows = await findPersonRows(client, stores.ring, q, stores.flowTables);
     counts = await eraseRows(client, rows);
     await client.query('COMMIT');
   } catch (err) {

@@ -6,7 +6,8 @@ import { type CallEndedEvent, type CallEvent, DEFAULT_ORGANIZATION_ID } from '..
  * `event_counts` (per type, counted in the worker's sink before the call ended); after each
  * commit the persister records those and recounts the rows of every call in the batch, so a
  * call marked incomplete becomes complete as soon as its late events land. Types whose events
- * do not map one to one onto rows (heartbeats, appointment updates) are not compared.
+ * do not map one to one onto rows (heartbeats, flow records, which a writer may merge into one
+ * row) are not compared.
  */
 
 /** Rows per compared type for each call in $1, as one JSON object per call. */
@@ -18,7 +19,6 @@ SELECT c.id AS call_id, jsonb_build_object(
   'slot', (SELECT count(*) FROM extracted_slots t WHERE t.conversation_id = c.id),
   'metric', (SELECT count(*) FROM system_metrics t WHERE t.conversation_id = c.id),
   'error', (SELECT count(*) FROM error_logs t WHERE t.conversation_id = c.id),
-  'feedback', (SELECT count(*) FROM user_feedback t WHERE t.conversation_id = c.id),
   'call.lifecycle', (SELECT count(*) FROM call_events t WHERE t.conversation_id = c.id),
   'telephony', (SELECT count(*) FROM telephony_provider_logs t WHERE t.conversation_id = c.id)
 ) AS observed

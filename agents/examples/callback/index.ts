@@ -34,4 +34,5 @@ export const callbackRequest = defineFlowPackage<z.infer<typeof callbackSettings
     },
   },
   archive: [{ key: 'callback_requests', table: 'callback_requests', orderBy: 't.created_at' }],
+  personalData: [{ table: 'callback_requests', conversationColumn: 'conversation_id', erase: 'delete' }],
 });

@@ -113,7 +113,7 @@ describe('retention', () => {
     const shop = (
       await db.pool.query("INSERT INTO organizations (name) VALUES ('Retention Shop') RETURNING id")
     ).rows[0].id;
-    const surveyCall = async (status: string, daysAgo: number, recording: string | null) =>
+    const surveyCall = async (daysAgo: number, recording: string | null) =>
       (
         await db.pool.query(
           `INSERT INTO survey_calls (organization_id, verification_id, customer_phone, customer_phone_hash,
@@ -122,13 +122,13 @@ describe('retention', () => {
           [shop, randomUUID(), daysAgo, recording],
         )
       ).rows[0].id as string;
-    const failedOld = await surveyCall('initiated', 8, null);
-    const failedNew = await surveyCall('initiated', 6, null);
+    const failedOld = await surveyCall(8, null);
+    const failedNew = await surveyCall(6, null);
     await db.pool.query(`UPDATE survey_calls SET status = 'failed' WHERE id = ANY($1::uuid[])`, [
       [failedOld, failedNew],
     ]);
-    const recorded = await surveyCall('initiated', 31, 'file:///recordings/a.wav');
-    const ancient = await surveyCall('initiated', 91, null);
+    const recorded = await surveyCall(31, 'file:///recordings/a.wav');
+    const ancient = await surveyCall(91, null);
     const report = await runRetention(db.pool, policy);
     expect(report.flowRules).toMatchObject({
       'failed survey calls deleted after 7 days': 1,

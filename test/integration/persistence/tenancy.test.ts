@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flowMigrationSets } from '../../../agents/index.js';
 import { withDatabaseRole } from '../../../src/config/service-database.js';
 import { makeEvent } from '../../../src/events/index.js';
 import { Persister } from '../../../src/persistence/persister.js';
@@ -57,6 +58,76 @@ async function attempt(
 
 const noRows = (o: Outcome) => ('denied' in o ? 0 : o.rows);
 
+/** The feedback survey's rows (its checks and foreign keys are beyond the generic filler). */
+async function seedSurveyRows(admin: pg.Pool, org: string, call: string): Promise<void> {
+  const question = (
+    await admin.query<{ id: string }>(
+      `INSERT INTO question_configurations (organization_id, question_text, frequency, priority, department_tags)
+       VALUES ($1, 'How was your visit today?', 1, 'high', '["front"]') RETURNING id`,
+      [org],
+    )
+  ).rows[0]!.id;
+  await admin.query('INSERT INTO survey_customer_counters (organization_id, customer_count) VALUES ($1, 1)', [
+    org,
+  ]);
+  await admin.query('INSERT INTO survey_business_settings (organization_id) VALUES ($1)', [org]);
+  const surveyCall = (
+    await admin.query<{ id: string }>(
+      `INSERT INTO survey_calls (organization_id, conversation_id, verification_id, customer_phone, customer_phone_hash, customer_count)
+       VALUES ($1, $2, $3, 'sealed', '\\x01', 1) RETURNING id`,
+      [org, call, randomUUID()],
+    )
+  ).rows[0]!.id;
+  await admin.query(
+    `INSERT INTO call_responses (organization_id, survey_call_id, question_id, question_text, asked_at)
+     VALUES ($1, $2, $3, 'How was your visit today?', now())`,
+    [org, surveyCall, question],
+  );
+  await admin.query(
+    `INSERT INTO question_selection_logs (organization_id, survey_call_id, customer_count, selected_questions,
+       selection_algorithm, selection_criteria, time_budget_seconds, estimated_duration)
+     VALUES ($1, $2, 1, '[]', 'test', '{}', 90, 0)`,
+    [org, surveyCall],
+  );
+}
+
+/** Rows the generic filler cannot guess (checked values, a customer to point at). */
+async function seedOutboundRows(admin: pg.Pool, org: string, call: string): Promise<void> {
+  await admin.query(
+    `INSERT INTO telephony_provider_logs (id, organization_id, conversation_id, provider, operation, status_code, latency_ms, success, occurred_at)
+     VALUES ($1, $2, $3, 'livekit-sip', 'hangup', 200, 3, true, now())`,
+    [randomUUID(), org, call],
+  );
+  const customer = (
+    await admin.query<{ id: string }>(
+      "INSERT INTO customers (organization_id, first_name) VALUES ($1, 'Sam') RETURNING id",
+      [org],
+    )
+  ).rows[0]!.id;
+  await admin.query(
+    "INSERT INTO customer_profiles (organization_id, customer_id, timezone) VALUES ($1, $2, 'UTC')",
+    [org, customer],
+  );
+  await admin.query("INSERT INTO opt_outs (organization_id, customer_id, channel) VALUES ($1, $2, 'sms')", [
+    org,
+    customer,
+  ]);
+  await admin.query(
+    "INSERT INTO contact_attempts (organization_id, customer_id, channel, status) VALUES ($1, $2, 'phone', 'answered')",
+    [org, customer],
+  );
+  await admin.query(
+    `INSERT INTO compliance_rules (organization_id, name, rule_type, condition, action)
+     VALUES ($1, 'no sms', 'channel_restriction', '{"blocked_channels":["sms"]}', 'block_contact')`,
+    [org],
+  );
+  await admin.query(
+    `INSERT INTO compliance_decisions (organization_id, customer_id, channel, checked_for, allowed, decision)
+     VALUES ($1, $2, 'phone', now(), true, '{}')`,
+    [org, customer],
+  );
+}
+
 describe('tenancy: row-level security per organization', () => {
   let db: TestDatabase;
   let persister: Persister;
@@ -70,7 +141,8 @@ describe('tenancy: row-level security per organization', () => {
   const unseeded: string[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    // Every flow package's tables too: they are tenant tables like the core ones.
+    db = await createTestDatabase({ flows: flowMigrationSets() });
     orgA = await createOrganization(db.pool, 'Org A');
     orgB = await createOrganization(db.pool, 'Org B');
     for (const role of SERVICE_ROLES) pools.set(role, rolePool(db.url, role));
@@ -106,6 +178,8 @@ describe('tenancy: row-level security per organization', () => {
          ON CONFLICT (call_id) DO NOTHING`,
         [call, org],
       );
+      await seedOutboundRows(db.pool, org, call);
+      await seedSurveyRows(db.pool, org, call);
       tables = await tenantTables(db.pool);
       for (const t of tables) if (!(await ensureRow(db.pool, t.name, org, call))) unseeded.push(t.name);
     }

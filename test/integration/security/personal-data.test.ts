@@ -4,12 +4,13 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgBookingStore } from '../../../agents/appointment-booking/store/pg-store.js';
+import { flowPackages } from '../../../agents/index.js';
 import { DEV_PII_HASH_KEY } from '../../../src/config/config.js';
 import { type CallEvent, makeEvent } from '../../../src/events/index.js';
 import { decodeEntry, encodeEntry } from '../../../src/events/journal-codec.js';
 import { DeadLetterQueue } from '../../../src/persistence/dlq.js';
 import { PiiKeyRing } from '../../../src/persistence/pii.js';
-import { rotatePii } from '../../../src/persistence/pii-rotate.js';
+import { flowSealedColumns, rotatePii } from '../../../src/persistence/pii-rotate.js';
 import { erasePerson, exportPerson } from '../../../src/persistence/privacy.js';
 import { writeEvents } from '../../../src/persistence/writer.js';
 import {
@@ -22,6 +23,9 @@ import {
 } from '../persistence/helpers.js';
 
 /** Personal data on the real Postgres: sealed and masked at rest, rotated, exported, erased. */
+
+// The flows' sealed columns, as `voice-agent pii rotate` passes them.
+const flowColumns = flowSealedColumns(flowPackages.flatMap((pkg) => pkg.personalData ?? []));
 
 const PHONE = '+15550102000';
 const k1 = randomBytes(32).toString('hex');
@@ -219,7 +223,7 @@ describe('personal data at rest (real Postgres)', () => {
   });
 
   it('pii rotate re-seals everything under the new key; old data still opens; a second run has nothing to do', async () => {
-    const counts = await rotatePii(db.pool, ring2);
+    const counts = await rotatePii(db.pool, ring2, flowColumns);
     const of = (t: string, c: string) => counts.find((x) => x.table === t && x.column === c)!;
     expect(of('conversations', 'caller_number_encrypted').rotated).toBe(2);
     expect(of('extracted_slots', 'slot_value').rotated).toBe(2);
@@ -231,7 +235,7 @@ describe('personal data at rest (real Postgres)', () => {
     ]);
     expect(only2.keyIdOf(conv.rows[0].c)).toBe('k2');
     expect(only2.decrypt(conv.rows[0].c)).toBe('+1 (555) 010-2000');
-    const again = await rotatePii(db.pool, ring2);
+    const again = await rotatePii(db.pool, ring2, flowColumns);
     expect(again.every((c) => c.rotated === 0)).toBe(true);
   });
 
@@ -251,6 +255,7 @@ describe('personal data at rest (real Postgres)', () => {
       ring: ring2,
       redis: { connection: { url: REDIS_URL }, eventQueue: queue },
       journalDir,
+      flowTables: flowPackages.flatMap((pkg) => pkg.personalData ?? []),
     };
     const data = await exportPerson(stores, { phone: PHONE });
     const conversations = data.conversations as Array<Record<string, unknown>>;

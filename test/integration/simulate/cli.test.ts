@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { flowNames } from '../../../agents/index.js';
 import { resample } from '../../../src/audio/resample.js';
 import { readWav as readAnyWav, writeWav } from '../../../src/audio/wav.js';
 import { resolveCallSettings } from '../../../src/simulate/run.js';
@@ -215,7 +216,7 @@ describe('caller script validation', () => {
       ['turns:\n  - say: hi\n    barge_in_after_ms: -1\n', /turns\[0\]\.barge_in_after_ms: Too small/],
       [
         'flow: nope\nturns:\n  - say: hi\n',
-        /x\.yaml: flow: must be one of: appointment-booking, callback-request$/,
+        new RegExp(`x\\.yaml: flow: must be one of: ${flowNames.join(', ')}$`),
       ],
       ['now: tomorrow\nturns:\n  - say: hi\n', /x\.yaml: now: /],
       ['turns: []\n', /x\.yaml: turns: Too small/],
@@ -264,7 +265,7 @@ describe('caller script validation', () => {
       '--now: "next week" is not an ISO 8601 date-time with an offset (e.g. 2025-03-05T15:00:00Z)',
     );
     expect(() => resolveCallSettings(loaded, { flow: 'pizza' }, cfg)).toThrow(
-      '--flow: unknown flow "pizza" (known: appointment-booking, callback-request)',
+      `--flow: unknown flow "pizza" (known: ${flowNames.join(', ')})`,
     );
     const bare = await loadSimulationScript(script('bare.yaml', 'turns:\n  - say: hi\n'));
     expect(resolveCallSettings(bare, {}, cfg)).toEqual({ flow: 'appointment-booking', now: undefined });
