@@ -125,21 +125,7 @@ export class OpenAILlmAssist implements LlmAssist {
 
   /** One number from the model: the answer's sentiment, −1…1; anything else is an error. */
   async sentiment(text: string, context: { language: string; question?: string }): Promise<number> {
-    let answer: string;
-    try {
-      const completion = await this.client.chat.completions.create({
-        model: this.model,
-        messages: [
-          { role: 'system', content: sentimentPrompt(context) },
-          { role: 'user', content: text },
-        ],
-        ...this.sampling(),
-      });
-      answer = (completion.choices?.[0]?.message?.content ?? '').trim();
-    } catch (error) {
-      const d = describeFailure(error);
-      throw new LlmAssistError(d.error_type, d.message);
-    }
+    const answer = (await this.chat(sentimentPrompt(context), text)).trim();
     const score = Number(answer.match(/^-?\d+(?:\.\d+)?/)?.[0]);
     if (!Number.isFinite(score) || score < -1 || score > 1) {
       throw new LlmAssistError(
@@ -150,21 +136,31 @@ export class OpenAILlmAssist implements LlmAssist {
     return score;
   }
 
-  private async reword(reply: string, context: PhraseContext): Promise<string> {
-    let answer: string;
+  /** One system + user exchange; a failed request is an LlmAssistError with its kind. */
+  private async chat(system: string, user: string): Promise<string> {
     try {
       const completion = await this.client.chat.completions.create({
         model: this.model,
         messages: [
-          { role: 'system', content: phrasePrompt(context) },
-          { role: 'user', content: reply },
+          { role: 'system', content: system },
+          { role: 'user', content: user },
         ],
         ...this.sampling(),
       });
-      answer = cleanAnswer(completion.choices?.[0]?.message?.content ?? '');
+      return completion.choices?.[0]?.message?.content ?? '';
     } catch (error) {
       const d = describeFailure(error);
-      this.report(d.error_type, `phrase: ${d.message}; kept the template`);
+      throw new LlmAssistError(d.error_type, d.message);
+    }
+  }
+
+  private async reword(reply: string, context: PhraseContext): Promise<string> {
+    let answer: string;
+    try {
+      answer = cleanAnswer(await this.chat(phrasePrompt(context), reply));
+    } catch (error) {
+      const failure = error as LlmAssistError;
+      this.report(failure.error_type, `phrase: ${failure.message}; kept the template`);
       return reply;
     }
     if (!answer) {
