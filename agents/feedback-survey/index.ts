@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { defineFlowPackage, domainLanguage } from '../../src/conversation/index.js';
 import { surveyCommands } from './commands.js';
+import { surveyDemo } from './demo.js';
 import { createFeedbackSurveyFlow } from './flow.js';
 import { surveyRecords } from './records.js';
 import { type SurveySettings, surveySettings } from './settings.js';
@@ -47,6 +48,7 @@ export const feedbackSurvey = defineFlowPackage<SurveySettings, Record<string, n
     },
   },
   commands: surveyCommands,
+  demo: surveyDemo,
   personalData: [
     {
       // Answers and the selection go with the survey call (ON DELETE CASCADE).

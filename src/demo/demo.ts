@@ -62,16 +62,17 @@ export async function runDemo(
   const worker = new BackgroundService('demo-worker', ['worker', 'start', '--http-port', '0'], env, logDir);
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 2 });
   try {
-    // The flow may need to undo what earlier demo calls left (the same scripted call again).
-    const demo = getFlowPackage(cfg.FLOW).demo;
+    const loaded = await loadSimulationScript(resolve(options.script));
+    const script = loaded.script;
+    // The script's flow (FLOW when it names none) may need to undo what earlier demo calls
+    // left (the same scripted call again).
+    const demo = getFlowPackage(script.flow ?? cfg.FLOW).demo;
     for (const line of (await demo?.prepare?.(pool)) ?? []) print(`  ${line}`);
     await persister.waitFor(/persister started/, 'the persister');
     await worker.waitFor(/registered worker/i, 'the worker');
     print(`  worker "${agentName}" registered with ${cfg.LIVEKIT_URL} (log ${worker.logPath})`);
     print(`  persister consuming "${cfg.EVENT_QUEUE}" (log ${persister.logPath})`);
 
-    const loaded = await loadSimulationScript(resolve(options.script));
-    const script = loaded.script;
     step(`Call (${options.script}, provider ${cfg.resolvedProvider})`);
     const roomName = `demo-${randomBytes(4).toString('hex')}`;
     const rooms = new RoomServiceClient(
@@ -96,7 +97,11 @@ export async function runDemo(
     ).createDispatch(roomName, agentName, {
       metadata: JSON.stringify(
         signDispatchMetadata(
-          { flow: script.flow, ...(script.now ? { now: script.now } : {}) },
+          {
+            flow: script.flow,
+            ...(script.now ? { now: script.now } : {}),
+            ...(script.settings ? { settings: script.settings } : {}),
+          },
           { secret: cfg.DISPATCH_SIGNING_SECRET, room: roomName },
         ),
       ),

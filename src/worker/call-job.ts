@@ -8,7 +8,7 @@ import { domainLanguage } from '../conversation/language.js';
 import { toConversationPort } from '../conversation/port.js';
 import { eventsObserver } from '../conversation/recording.js';
 import { startCallHeartbeat } from '../events/heartbeat.js';
-import { CountingSink, makeEvent } from '../events/index.js';
+import { CountingSink, DEFAULT_ORGANIZATION_ID, makeEvent } from '../events/index.js';
 import { EventProducer } from '../events/producer.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { callEnded, callStarted, recordError, registry } from '../observability/metrics.js';
@@ -22,6 +22,7 @@ import { llmAssistFromConfig } from '../providers/openai/llm-assist.js';
 import { selectProviders } from '../providers/select.js';
 import { httpUrl, runActions } from './call-actions.js';
 import { CallLifecycle, type CallOutcome } from './call-lifecycle.js';
+import { admitWorkerCall, CallLimitError } from './call-limit.js';
 import { dialOut, NotAnsweredError } from './dial-out.js';
 import { trustedMetadata } from './dispatch-signature.js';
 import { FlowResourcePool } from './flow-resources.js';
@@ -159,6 +160,8 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
 
     await ctx.connect(undefined, AutoSubscribe.AUDIO_ONLY);
     lifecycle.step('connecting', 'system');
+    // An outbound call takes its organization's place before anything is dialled.
+    if (meta.dial) cleanup.push(await admitWorkerCall(cfg, log, lifecycle.organizationId, callId));
     const participant = meta.dial
       ? await waitForCaller(
           ctx,
@@ -176,6 +179,9 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
       setup.flow = route?.flow ?? cfg.FLOW;
       chosen = callFlow(setup.flow, route?.settings ?? meta.settings, route?.organizationId);
     }
+    // An inbound call takes its place once its organization is known.
+    if (!meta.dial)
+      cleanup.push(await admitWorkerCall(cfg, log, chosen.organizationId ?? DEFAULT_ORGANIZATION_ID, callId));
     const { flow, pkg } = chosen;
     if (chosen.organizationId) lifecycle.organizationId = chosen.organizationId;
     log.info({ caller: loggableCaller(caller), flow }, 'caller joined');
@@ -306,7 +312,13 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
     const message = err instanceof Error ? err.message : String(err);
     // A busy or unanswered callee, or a dial compliance refused, is an outcome (the call's end
     // reason), not a fault.
-    if (!(err instanceof NotAnsweredError || err instanceof ComplianceBlockedError))
+    if (
+      !(
+        err instanceof NotAnsweredError ||
+        err instanceof ComplianceBlockedError ||
+        err instanceof CallLimitError
+      )
+    )
       reportError('call_setup_failed', message, 'critical');
     // Every call gets its row (room, direction, flow) even when it never connected (not
     // answered, busy, nobody joined): without call.started the persister only has a nameless

@@ -1,14 +1,14 @@
 import { SipClient } from 'livekit-server-sdk';
 import type { Config } from '../config/config.js';
-import { serviceDatabaseUrl } from '../config/service-database.js';
 import { DEFAULT_ORGANIZATION_ID } from '../events/model.js';
-import { complianceGate, compliancePool } from '../outbound/compliance/gate.js';
+import { complianceGate } from '../outbound/compliance/gate.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
 import { sleep } from '../util/async.js';
 import { httpUrl } from './call-actions.js';
 import type { CallLifecycle } from './call-lifecycle.js';
 import type { JobMetadata } from './job-metadata.js';
 import { loggedOperation } from './provider-log.js';
+import { workerRolePool } from './worker-pool.js';
 
 /**
  * Outbound: livekit-sip dials the number into the room. Resolves, once the callee answered,
@@ -28,7 +28,7 @@ export async function dialOut(
   await policy.admit(dial.number, organizationId);
   if (dial.customer_id) {
     // Compliance last, immediately before the dial: its decision is recorded either way.
-    await complianceGate(compliancePool(serviceDatabaseUrl(cfg, 'worker')), {
+    await complianceGate(workerRolePool(cfg), {
       organizationId: organizationId ?? DEFAULT_ORGANIZATION_ID,
       customerId: dial.customer_id,
       actor: { type: 'system', id: `worker:${lifecycle.callId}` },

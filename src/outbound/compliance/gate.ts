@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Actor } from '../../control/audit.js';
 import { withOrganization } from '../../persistence/tenant-scope.js';
 import { type ComplianceDecision, checkCompliance } from './check.js';
@@ -57,17 +57,4 @@ export async function complianceGate(
   });
   if (!decision.allowed) throw new ComplianceBlockedError(decision);
   return decision;
-}
-
-let shared: { url: string; pool: pg.Pool } | undefined;
-
-/** One small pool per process for the gate (the worker's role). */
-export function compliancePool(databaseUrl: string): pg.Pool {
-  if (shared?.url !== databaseUrl) {
-    shared = {
-      url: databaseUrl,
-      pool: new pg.Pool({ connectionString: databaseUrl, max: 2 }).on('error', () => undefined),
-    };
-  }
-  return shared.pool;
 }

@@ -206,6 +206,37 @@ describe('voice-agent dial: outbound SIP calls through livekit-sip (SIPp callee)
     expect(errors.rows).toEqual([]);
   }, 120_000);
 
+  it("refuses a second call while the organization's only line (max_agents 1) is in use, before dialling", async () => {
+    const org = (
+      await stack.db.pool.query<{ id: string }>(
+        "INSERT INTO organizations (name, max_agents) VALUES ('One Line', 1) RETURNING id",
+      )
+    ).rows[0]!.id;
+    const callee = await phone({ steps: [{ wait: true }, { hangup: true }] });
+    const first = dial(randomNumber(), '--org', org);
+    await diagnosed(callee, async () => {
+      await invited(callee, first);
+      expect(await callee.waitFor('answered', 10_000)).toBeDefined();
+      // While the first call is up, the second is refused by the worker without a dial.
+      const second = dial(randomNumber(), '--org', org);
+      const { code, outcome } = await outcomeOf(second);
+      expect(code).toBe(2);
+      expect(outcome).toMatchObject({
+        status: 'FAILED',
+        reason: 'organization_call_limit: 1 concurrent call in progress',
+      });
+      const row = await finalizedCall(stack.db, 'room_name = $1', [outcome.room]);
+      expect((await callEvents(stack.db, row.id)).map((e) => e.event_type)).not.toContain('ringing');
+      callee.next();
+      expect(await callee.exited).toBe(0);
+    });
+    await outcomeOf(first);
+    // The first call's place is free again.
+    const again = dial(randomNumber(), '--org', org, '--ring-timeout', '2');
+    const { outcome } = await outcomeOf(again);
+    expect(outcome.reason).not.toMatch(/organization_call_limit/);
+  }, 180_000);
+
   it('busy (486): the call is FAILED with the SIP status as its reason', async () => {
     const number = randomNumber();
     const callee = await phone({ reject: '486 Busy Here' });
