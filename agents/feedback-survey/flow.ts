@@ -129,7 +129,7 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
       }),
     },
     accepts: [],
-    intents: { cancel: 'stopped', human: null as never },
+    intents: { cancel: 'stopped' },
     fallback: 'failed',
     noInput: 'silent',
     initial: 'start',

@@ -35,7 +35,8 @@ function digitRange(
 
 export function expectationOf(flow: Flow, stateName: string, st: AnyState, ctx: FlowContext): Expectation {
   const defs = slotDefs(flow);
-  const base = { state: stateName, intentPhrases: INTENT_PHRASES };
+  const own = Object.values(flow.spec.customIntents ?? {}).flatMap((intent) => intent.phrases);
+  const base = { state: stateName, intentPhrases: own.length ? [...INTENT_PHRASES, ...own] : INTENT_PHRASES };
   if (st.confirm) {
     const slots = slotsInPlay(flow, st, ctx.slots).accepts;
     return { ...base, kind: 'confirm', slots };

@@ -53,9 +53,18 @@ export function defineFlow<SD extends SlotDefs, D = Record<string, never>, St ex
     if (stateNames.has(spec[key]) && !states[spec[key]]?.terminal)
       problems.push(`${key} state "${spec[key]}" must be terminal`);
   }
-  for (const [intent, target] of Object.entries(spec.intents ?? {})) needState(`intents.${intent}`, target);
+  const known = new Set<string>([...INTENTS, ...Object.keys(spec.customIntents ?? {})]);
+  for (const name of Object.keys(spec.customIntents ?? {})) {
+    if ((INTENTS as readonly string[]).includes(name))
+      problems.push(`customIntents.${name}: a built-in intent`);
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) problems.push(`customIntents.${name}: not a name (lower_case)`);
+  }
+  for (const [intent, target] of Object.entries(spec.intents ?? {})) {
+    if (!known.has(intent)) problems.push(`intents.${intent}: unknown intent`);
+    needState(`intents.${intent}`, target);
+  }
   for (const [key, intent] of Object.entries(spec.dtmfIntents ?? {})) {
-    if (!INTENTS.includes(intent as never)) problems.push(`dtmfIntents.${key}: unknown intent "${intent}"`);
+    if (!known.has(String(intent))) problems.push(`dtmfIntents.${key}: unknown intent "${intent}"`);
   }
   needSlots('accepts', spec.accepts);
   for (const [name, st] of Object.entries(states)) {

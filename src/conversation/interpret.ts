@@ -128,7 +128,7 @@ export function interpretSpeech(u: Utterance, input: InterpretInput): Interpreta
   return {
     kind: 'speech',
     input: u.raw,
-    intents: allowedIntents(detectIntents(u), state),
+    intents: allowedIntents(detectIntents(u, flow.spec.customIntents), state),
     results,
     yesNo: state.confirm || state.optional ? (yesNo(u)?.value ?? null) : null,
   };

@@ -140,6 +140,7 @@ export function domainLanguage(flow: Flow): DomainLanguage {
     ...YES_NO,
     ...CORRECTIONS,
     ...INTENT_PHRASES,
+    ...Object.values(flow.spec.customIntents ?? {}).flatMap((intent) => intent.phrases),
     ...FILLERS,
     ...dates(),
     ...times(),

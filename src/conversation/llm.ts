@@ -95,11 +95,17 @@ export function toolsFor(
       parameters: argsSchema(z.boolean(), 'true = yes'),
     });
   }
+  const own = Object.entries(flow.spec.customIntents ?? {});
+  const ownText = own
+    .map(([name, intent]) => `, ${intent.description ?? name.replace(/_/g, ' ')} (${name})`)
+    .join('');
   tools.push({
     name: INTENT_TOOL,
-    description:
-      'The caller wants a human (human), to stop (cancel), or to hear the question again (repeat).',
-    parameters: argsSchema(z.enum(INTENTS as [string, ...string[]]), 'what the caller wants'),
+    description: `The caller wants a human (human), to stop (cancel), or to hear the question again (repeat)${ownText}.`,
+    parameters: argsSchema(
+      z.enum([...INTENTS, ...own.map(([name]) => name)] as [string, ...string[]]),
+      'what the caller wants',
+    ),
   });
   return tools;
 }
@@ -141,7 +147,8 @@ export async function addLlmProposals(it: Interpretation, input: ProposeInput): 
     if (slot === 'yes_no') {
       if (input.yesNo && typeof p.value === 'boolean') it.yesNo = p.value;
     } else if (slot === 'intent') {
-      if ((INTENTS as readonly unknown[]).includes(p.value)) it.intents.push(p.value as Intent);
+      const own = Object.keys(input.flow.spec.customIntents ?? {});
+      if ([...INTENTS, ...own].includes(String(p.value))) it.intents.push(String(p.value) as Intent);
     } else if (allowed.includes(slot) && !it.results.some((r) => r.slot === slot && r.valid)) {
       const c = typeof p.confidence === 'number' && Number.isFinite(p.confidence) ? p.confidence : 0.8;
       const confidence = Math.round(Math.min(1, Math.max(0, c)) * 100) / 100;

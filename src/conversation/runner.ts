@@ -75,6 +75,11 @@ export class FlowRunner {
     const st = this.def(this.current);
     const human = it.intents.includes('human') ? this.intentTarget('human') : undefined;
     if (human) return this.enter(turn, human, 'handoff', { intent: 'human', input: it.input });
+    // The flow's own intents act at once, whatever else the words held.
+    for (const intent of it.intents) {
+      const target = this.flow.spec.customIntents?.[intent] ? this.intentTarget(intent) : undefined;
+      if (target) return this.enter(turn, target, trigger, { intent, input: it.input });
+    }
     if (it.menuTarget) return this.enter(turn, this.resolve(it.menuTarget), 'dtmf', { digits: it.input });
 
     const before = { ...this.values };

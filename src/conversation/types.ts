@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import type { ExpectationKind } from '../contracts/expectation.js';
 import type { IsoDate } from './clock.js';
-import type { Intent } from './extract/intents.js';
+import type { CustomIntent, Intent } from './extract/intents.js';
 import type { Extractor } from './extract/types.js';
 
-export type { Intent } from './extract/intents.js';
+export type { CustomIntent, Intent } from './extract/intents.js';
 export type { ExtractionMethod } from './extract/types.js';
 
 /** Why a state changed (state_transitions.trigger_type). */
@@ -169,6 +169,11 @@ export interface FlowSpec<SD extends SlotDefs, D, St extends string> {
   accepts?: (keyof SD & string)[];
   /** Where each intent leads from any state (states can override or ignore). */
   intents?: Partial<Record<Intent, NoInfer<St>>>;
+  /**
+   * The flow's own intents by name (e.g. `stop_calling`), heard in every state like the
+   * built-ins and acted on at once: `intents` says where each leads.
+   */
+  customIntents?: Readonly<Record<string, CustomIntent>>;
   /** Keypad keys that mean an intent anywhere (e.g. '0' → human). */
   dtmfIntents?: Partial<Record<string, Intent>>;
   /** Too many failures in a state, or too many turns. */

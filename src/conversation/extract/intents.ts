@@ -22,8 +22,21 @@ export function yesNo(u: Utterance): { value: boolean; confidence: number } | nu
   return null;
 }
 
-export type Intent = 'human' | 'cancel' | 'repeat';
-export const INTENTS: readonly Intent[] = ['human', 'cancel', 'repeat'];
+/** The built-in intents every flow has. */
+export type BuiltInIntent = 'human' | 'cancel' | 'repeat';
+/** A built-in intent, or one a flow declares (FlowSpec.customIntents, e.g. `stop_calling`). */
+export type Intent = BuiltInIntent | (string & {});
+export const INTENTS: readonly BuiltInIntent[] = ['human', 'cancel', 'repeat'];
+
+/** A flow's own intent: the caller's words that mean it, and phrases for the recognizer. */
+export interface CustomIntent {
+  /** Tried on the normalized words (lower case, no punctuation). */
+  patterns: readonly RegExp[];
+  /** What callers say for it (the offline recognizer's language needs the words). */
+  phrases: readonly string[];
+  /** For the LLM's intent tool. */
+  description?: string;
+}
 
 /** What callers say for the built-in intents, for recognizers that need the words up front. */
 export const INTENT_PHRASES: readonly string[] = [
@@ -52,9 +65,17 @@ const CANCEL =
 const REPEAT =
   /\b(repeat|say (?:that|it) again|come again|pardon|what did you say|didn't (?:catch|hear|get) (?:that|it|you)|one more time|say again)\b|^(?:sorry |pardon |excuse me )?(?:what|huh|sorry|excuse me|what was that)$/;
 
-/** Intents found in the utterance, most urgent first. */
-export function detectIntents(u: Utterance): Intent[] {
+/**
+ * Intents found in the utterance, most urgent first: the flow's own (declared order), then
+ * human, cancel, repeat. A flow's intent outranks the built-ins its words also contain
+ * ("stop calling me" is the flow's stop_calling, not a cancel).
+ */
+export function detectIntents(u: Utterance, custom: Readonly<Record<string, CustomIntent>> = {}): Intent[] {
   const t = u.text;
+  const own = Object.entries(custom)
+    .filter(([, intent]) => intent.patterns.some((pattern) => pattern.test(t)))
+    .map(([name]) => name);
+  if (own.length) return own;
   const out: Intent[] = [];
   if (HUMAN_ALWAYS.test(t) || HUMAN_WITH_VERB.test(t) || HUMAN_ALONE.test(t)) out.push('human');
   if (CANCEL.test(t)) out.push('cancel');
