@@ -2,13 +2,19 @@ import type { AnyFlowPackage } from '../src/conversation/index.js';
 import { appointmentBooking } from './appointment-booking/index.js';
 import { callbackRequest } from './examples/callback/index.js';
 import { feedbackSurvey } from './feedback-survey/index.js';
+import { paymentReminder } from './payment-reminder/index.js';
 
 /**
  * Every flow package the platform can run, by name. Registering a flow is one line here;
  * hosts (worker, simulator, demo, persister, `migrate up`, `route add`) find everything else
  * through the package definition.
  */
-export const flowPackages: readonly AnyFlowPackage[] = [appointmentBooking, callbackRequest, feedbackSurvey];
+export const flowPackages: readonly AnyFlowPackage[] = [
+  appointmentBooking,
+  callbackRequest,
+  feedbackSurvey,
+  paymentReminder,
+];
 
 const byName = new Map(flowPackages.map((p) => [p.name, p]));
 

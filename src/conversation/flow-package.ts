@@ -34,6 +34,8 @@ export interface FlowCreateContext<S, R> {
   resources: R;
   /** The deployment's default zone, used when the settings name none. */
   defaultTimeZone?: string;
+  /** The call's organization (its route's, or the dispatch's); stores scope their queries to it. */
+  organizationId?: string;
 }
 
 /** One row handed to a record writer: the record event's ids plus the record's data. */

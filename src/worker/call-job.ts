@@ -212,6 +212,7 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
         settings: chosen.settings,
         resources: flowResources.get(pkg),
         defaultTimeZone: cfg.BUSINESS_TIMEZONE,
+        organizationId: lifecycle.organizationId,
       }),
       {
         callId,

@@ -160,3 +160,9 @@ GRANT UPDATE (current_task_count, status, last_active_at) ON agents TO voice_wor
 GRANT SELECT ON payment_records, campaigns, tasks, customers TO voice_persister;
 GRANT UPDATE ON tasks, campaigns, contact_attempts TO voice_persister;
 GRANT SELECT, INSERT, UPDATE ON opt_outs TO voice_persister;
+
+-- How the payment-reminder call confirms the person before any amount is spoken: the seed's
+-- address (postcode) and a date of birth, sealed with the PII key ring.
+ALTER TABLE customers
+  ADD COLUMN IF NOT EXISTS address JSONB,
+  ADD COLUMN IF NOT EXISTS date_of_birth_sealed TEXT;

@@ -91,6 +91,41 @@ async function seedSurveyRows(admin: pg.Pool, org: string, call: string): Promis
   );
 }
 
+/** The payment campaigns' rows (a customer, an invoice, a campaign and its task). */
+async function seedCampaignRows(admin: pg.Pool, org: string): Promise<void> {
+  const customer = (
+    await admin.query<{ id: string }>(
+      "INSERT INTO customers (organization_id, first_name) VALUES ($1, 'Pat') RETURNING id",
+      [org],
+    )
+  ).rows[0]!.id;
+  const invoice = (
+    await admin.query<{ id: string }>(
+      `INSERT INTO payment_records (organization_id, customer_id, amount, due_date, status, invoice_number)
+       VALUES ($1, $2, 10, '2030-01-01', 'pending', $3) RETURNING id`,
+      [org, customer, `INV-${randomUUID().slice(0, 8)}`],
+    )
+  ).rows[0]!.id;
+  await admin.query("INSERT INTO agents (organization_id, name, type) VALUES ($1, 'caller-1', 'phone')", [
+    org,
+  ]);
+  await admin.query(
+    "INSERT INTO templates (organization_id, name, type, channel, content) VALUES ($1, 'reminder', 'phone_script', 'phone', 'Hello.')",
+    [org],
+  );
+  const campaign = (
+    await admin.query<{ id: string }>(
+      `INSERT INTO campaigns (organization_id, name, customer_id, payment_record_id, escalation_steps, start_date)
+       VALUES ($1, 'c', $2, $3, '[{"day":0}]', now()) RETURNING id`,
+      [org, customer, invoice],
+    )
+  ).rows[0]!.id;
+  await admin.query(
+    "INSERT INTO tasks (organization_id, type, customer_id, campaign_id, step_index) VALUES ($1, 'make_call', $2, $3, 0)",
+    [org, customer, campaign],
+  );
+}
+
 /** Rows the generic filler cannot guess (checked values, a customer to point at). */
 async function seedOutboundRows(admin: pg.Pool, org: string, call: string): Promise<void> {
   await admin.query(
@@ -180,6 +215,7 @@ describe('tenancy: row-level security per organization', () => {
       );
       await seedOutboundRows(db.pool, org, call);
       await seedSurveyRows(db.pool, org, call);
+      await seedCampaignRows(db.pool, org);
       tables = await tenantTables(db.pool);
       for (const t of tables) if (!(await ensureRow(db.pool, t.name, org, call))) unseeded.push(t.name);
     }
