@@ -7,6 +7,7 @@ import { ConversationEngine } from '../conversation/engine.js';
 import { domainLanguage } from '../conversation/language.js';
 import { toConversationPort } from '../conversation/port.js';
 import { eventsObserver } from '../conversation/recording.js';
+import { unavailableFlowPackage } from '../conversation/unavailable-flow.js';
 import { startCallHeartbeat } from '../events/heartbeat.js';
 import { CountingSink, DEFAULT_ORGANIZATION_ID, makeEvent } from '../events/index.js';
 import { EventProducer } from '../events/producer.js';
@@ -177,7 +178,19 @@ export async function runCallJob(ctx: JobContext, vad: VAD, shared: SharedCallRe
         log,
       );
       setup.flow = route?.flow ?? cfg.FLOW;
-      chosen = callFlow(setup.flow, route?.settings ?? meta.settings, route?.organizationId);
+      try {
+        chosen = callFlow(setup.flow, route?.settings ?? meta.settings, route?.organizationId);
+      } catch (err) {
+        // A route that cannot run (a flow since removed, settings it now rejects): tell the
+        // caller politely instead of dropping the line, and record why.
+        reportError('route_invalid', err instanceof Error ? err.message : String(err), 'high');
+        chosen = {
+          flow: 'unavailable',
+          pkg: unavailableFlowPackage,
+          settings: {},
+          ...(route ? { organizationId: route.organizationId } : {}),
+        };
+      }
     }
     // An inbound call takes its place once its organization is known.
     if (!meta.dial)

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmsDbfs } from '../../../src/audio/level.js';
+import { UNAVAILABLE_MESSAGE } from '../../../src/conversation/unavailable-flow.js';
 import { sleep } from '../../../src/util/async.js';
 import { assertSippAvailable, MULAW_FIXTURES, SippPhone } from '../../helpers/sip/phone.js';
 import type { PhoneStep } from '../../helpers/sip/scenario.js';
@@ -285,4 +286,42 @@ describe('inbound SIP calls through livekit-sip (SIPp caller)', () => {
     // The bridge hanging up after the transfer is not the caller hanging up.
     expect(events.filter((s) => s.event_type === 'hangup')).toHaveLength(0);
   }, 150_000);
+
+  it("tells the caller politely when the number's route names a flow that cannot run, and records why", async () => {
+    // As if the flow was removed after the route was added (`route add` refuses unknown flows).
+    await stack.db.pool.query(
+      "INSERT INTO phone_routes (organization_id, number, flow, settings) VALUES ('00000000-0000-0000-0000-000000000001', $1, 'retired-flow', '{}')",
+      [stack.number],
+    );
+    const caller = randomNumber();
+    try {
+      const phone = await call(caller, [{ expectBye: true }]);
+      await diagnosed(phone, caller, async () => {
+        const answered = await phone.waitFor('answered', 40_000);
+        expect(answered).toBeDefined();
+        const spoken = await phone.rtp.waitForTurn({ since: answered!.at, timeoutMs: 40_000 });
+        expect(spoken, 'the caller heard the apology').toBeDefined();
+        expect(spoken!.end - spoken!.start).toBeGreaterThan(2000);
+        expect(await phone.waitFor('bye', 30_000), 'the agent hung up after it').toBeDefined();
+        expect(await phone.exited).toBe(0);
+      });
+      const row = await finalizedCall(stack.db, 'caller_number_hash = $1', [pii.hash(caller)]);
+      expect(row.end_reason).toBe('route_invalid');
+      const turns = await stack.db.pool.query(
+        'SELECT text FROM conversation_turns WHERE conversation_id = $1',
+        [row.id],
+      );
+      expect(turns.rows.map((t) => t.text)).toContain(UNAVAILABLE_MESSAGE);
+      const errors = await poll(async () => {
+        const r = await stack.db.pool.query(
+          'SELECT error_type, error_message FROM error_logs WHERE conversation_id = $1',
+          [row.id],
+        );
+        return r.rows.length ? r.rows : undefined;
+      }, 'the route error');
+      expect(errors).toEqual([{ error_type: 'route_invalid', error_message: 'unknown flow "retired-flow"' }]);
+    } finally {
+      await stack.db.pool.query('DELETE FROM phone_routes WHERE number = $1', [stack.number]);
+    }
+  }, 120_000);
 });
