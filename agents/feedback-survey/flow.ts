@@ -45,6 +45,35 @@ interface SurveyData {
 
 const MAX_RESPONSE_SECONDS = 60;
 
+/** How customers answer visit questions (English; Swedish calls recognize with openai). */
+const FEEDBACK_PHRASES = [
+  'it was very good',
+  'it was good',
+  'it was great',
+  'it was okay',
+  'it was fine',
+  'it was bad',
+  'it was terrible',
+  'very satisfied',
+  'not satisfied',
+  'the staff were friendly',
+  'the staff were very friendly',
+  'the service was good',
+  'the service was slow',
+  'the waiting time was too long',
+  'shorter waiting times',
+  'it was clean',
+  'too expensive',
+  'good value',
+  'nothing',
+  'no nothing',
+  'everything was fine',
+  'maybe shorter waiting times',
+  'more parking',
+  'better opening hours',
+  'i would recommend it',
+];
+
 const SWEDISH_NO = /\b(nej|nä|nää|inte nu|har inte tid|ingen tid)\b/;
 const SWEDISH_YES = /\b(ja|javisst|japp|visst|absolut|gärna|okej|det går bra|kör)\b/;
 
@@ -92,6 +121,14 @@ export function createFeedbackSurveyFlow(plan: SurveyCallPlan): Flow {
     description: `Asks ${plan.businessName}'s customers a few questions about their visit.`,
     timeZone: plan.timeZone,
     data: (): SurveyData => ({ index: 0, followUp: 0, startedAt: null, askedAt: null, warned: false }),
+    // The offline recognizer hears only what its language knows: the words of this call's
+    // questions and follow-ups, and what customers say about a visit.
+    vocabulary: {
+      phrases: [
+        ...plan.questions.flatMap((question) => [question.text, ...question.followUps]),
+        ...FEEDBACK_PHRASES,
+      ],
+    },
     slots: {
       consent: slot<boolean>({
         schema: z.boolean(),
