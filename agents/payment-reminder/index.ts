@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineFlowPackage, domainLanguage } from '../../src/conversation/index.js';
 import { DEFAULT_ORGANIZATION_ID } from '../../src/events/model.js';
+import { campaignCommands } from './commands.js';
 import { createPaymentReminderFlow } from './flow.js';
 import { reminderRecords } from './records.js';
 import { type ReminderResources, reminderResources } from './resources.js';
@@ -26,6 +27,7 @@ export const paymentReminder = defineFlowPackage<ReminderSettings, ReminderResou
   records: reminderRecords,
   vocabulary: domainLanguage,
   scripts: reminderScripts,
+  commands: campaignCommands,
   personalData: [{ table: 'payment_records', erase: { anonymize: ['description', 'metadata'] } }],
 });
 
