@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requireUuid, UsageError } from '../../src/cli/control-common.js';
 import { placeCall, waitForOutcome } from '../../src/cli/dial.js';
+import { serveQueueWorker } from '../../src/cli/queue-worker.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { serviceDatabaseUrl } from '../../src/config/service-database.js';
 import { recognizerProblem } from '../../src/conversation/flow-package.js';
@@ -128,15 +129,5 @@ export async function surveyWorkerAction(options: { concurrency: string; perMinu
     concurrency,
     perMinute,
   });
-  worker.on('failed', (job, err) => console.error(`survey job ${job?.id ?? '?'} failed: ${err.message}`));
-  worker.on('completed', (job, result) => console.log(`survey job ${job.id} ${JSON.stringify(result)}`));
-  console.log('survey worker ready');
-  const stop = async () => {
-    await worker.close();
-    await deps.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await new Promise(() => undefined);
+  await serveQueueWorker('survey job', worker, () => deps.close());
 }

@@ -1,5 +1,6 @@
 import { requireUuid, UsageError, withAdminPool } from '../../../src/cli/control-common.js';
 import { placeCall, waitForOutcome } from '../../../src/cli/dial.js';
+import { serveQueueWorker } from '../../../src/cli/queue-worker.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { serviceDatabaseUrl } from '../../../src/config/service-database.js';
 import { createPool } from '../../../src/persistence/db.js';
@@ -157,15 +158,5 @@ export async function workerAction(options: { concurrency: string; perMinute: st
       },
     },
   });
-  worker.on('failed', (job, err) => console.error(`campaign task ${job?.id ?? '?'}: ${err.message}`));
-  worker.on('completed', (job, result) => console.log(`campaign task ${job.id}: ${JSON.stringify(result)}`));
-  console.log(`campaign worker ready (queue ${CAMPAIGN_QUEUE})`);
-  const stop = async () => {
-    await worker.close();
-    await pool.end();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await new Promise(() => undefined);
+  await serveQueueWorker(`campaign task (${CAMPAIGN_QUEUE})`, worker, () => pool.end());
 }

@@ -328,5 +328,9 @@ describe('payment campaign runner (Postgres as voice_worker, Redis)', () => {
     expect(bad.code).toBe(1);
     expect(bad.output).toMatch(/--steps must be JSON/);
     await obliterateQueues('payment-campaign-tasks');
+    // The worker process starts, waits for due tasks, and stops cleanly on SIGTERM.
+    const worker = new CliProcess(['campaign', 'worker', '--concurrency', '1'], env);
+    await worker.waitFor(/campaign task \(payment-campaign-tasks\) worker ready/, 30_000);
+    expect(await worker.stop()).toBe(0);
   }, 60_000);
 });
