@@ -20,13 +20,17 @@ async function runCli(args: string[], env: Record<string, string>): Promise<stri
   return stdout;
 }
 
+/**
+ * Removes this test's trunks and rules, and those an earlier run left when it was killed before
+ * its own cleanup (LiveKit keeps them in Redis, and their number would conflict with ours).
+ */
 async function cleanup() {
   const cfg = loadConfig(base);
   const c = sipClient(cfg);
   const s = await sipStatus(cfg, c);
-  for (const r of s.dispatch.filter((r) => r.name.startsWith(agentName)))
-    await c.deleteSipDispatchRule(r.sipDispatchRuleId);
-  for (const t of [...s.inbound, ...s.outbound].filter((t) => t.name.startsWith(agentName)))
+  const ours = (name: string) => name.startsWith('prov-test-');
+  for (const r of s.dispatch.filter((r) => ours(r.name))) await c.deleteSipDispatchRule(r.sipDispatchRuleId);
+  for (const t of [...s.inbound, ...s.outbound].filter((t) => ours(t.name)))
     await c.deleteSipTrunk(t.sipTrunkId);
 }
 
